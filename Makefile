@@ -1,0 +1,59 @@
+# Two set-up commands: `make run` and `make test`. Everything else is a helper of those two.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+HOST ?= 127.0.0.1
+WORKERS ?= 3
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-test migrate demo serve bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(BIN)/jiedao migrate --no-input
+	$(BIN)/jiedao collectstatic --no-input --verbosity 0
+
+demo: migrate
+	$(BIN)/jiedao demo load
+
+run: demo
+	@echo ""
+	@echo "  Jiedao is starting on http://$(HOST):$(PORT)/"
+	@echo "    public form (residents):  http://$(HOST):$(PORT)/"
+	@echo "    English:                  http://$(HOST):$(PORT)/en/"
+	@echo "    status lookup:            http://$(HOST):$(PORT)/status/"
+	@echo "    staff back office:        http://$(HOST):$(PORT)/admin/"
+	@echo "  Demo staff logins (username / password):"
+	@$(BIN)/jiedao demo logins | sed 's/^/    /'
+	@echo ""
+	JIEDAO_MANIFEST_STATIC=1 $(BIN)/jiedao collectstatic --no-input --verbosity 0
+	JIEDAO_MANIFEST_STATIC=1 exec $(BIN)/gunicorn jiedao.wsgi:application \
+		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --timeout 120 \
+		--access-logfile - --forwarded-allow-ips 127.0.0.1
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+messages: install
+	cd src/jiedao && ../../$(BIN)/jiedao makemessages --locale en --no-obsolete --ignore '*/tests/*'
+	cd src/jiedao && ../../$(BIN)/jiedao compilemessages --locale en
+
+clean:
+	rm -rf $(VENV) var build src/*.egg-info

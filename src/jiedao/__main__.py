@@ -1,0 +1,3 @@
+from jiedao.cli import main
+
+main()

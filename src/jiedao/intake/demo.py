@@ -1,0 +1,281 @@
+"""Demo data from the newsletter's places: Zhijiang West Road subdistrict, its neighbourhoods and
+renovation blocks, the hardship-subsidy programme with its categories and documents, a few sample
+applications with generated photos, and demo staff.
+
+Loading is idempotent: every row is keyed by a code or username, sample applications by an
+idempotency key, so running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from jiedao.core.models import Block, Neighbourhood, Subdistrict
+from jiedao.core.validators import id_check_char
+
+from . import services
+from .models import Application, Category, Channel, DocumentType, Programme
+from .photos import process_photo
+from .sample_photos import sample_document_photo
+from .selectors import required_documents
+
+PROGRAMME_CODE = "JGBK"
+
+NEIGHBOURHOODS = [
+    # code, name, English, committee phone (fictional), committee address
+    ("zhijiangxincun", "芷江新村", "Zhijiang Xincun", "021-56330101", "芷江中路（居委会，示例地址）"),
+    ("gonghexinlu", "共和新路", "Gonghe Xinlu", "021-56330102", "共和新路（居委会，示例地址）"),
+    ("yongtai", "永太", "Yongtai", "021-56330103", "永太路（居委会，示例地址）"),
+    ("guangji", "光机", "Guangji", "021-56330104", "光机小区（居委会，示例地址）"),
+    ("zhongxing", "中兴", "Zhongxing", "021-56330105", "中兴路（居委会，示例地址）"),
+]
+BLOCKS = [
+    ("yuqun-west", "育群中学西块", "Yuqun Middle School West Block"),
+    ("block-241", "241街坊", "Block 241"),
+    ("block-242", "242街坊", "Block 242"),
+]
+DOCUMENTS = [
+    # code, name, English, pages, page labels, English labels, hint, English hint
+    ("id_card", "身份证", "Resident ID card", 2, "正面|反面", "front|back",
+     "申请人本人的身份证，正面和反面各拍一张。", "The applicant's own ID card: one photo of each side."),
+    ("bank_card", "银行卡", "Bank card", 1, "", "",
+     "申请人本人名下的银行卡，补助会发到这张卡上。", "A bank card in the applicant's name; the subsidy is paid to it."),
+    ("hukou", "户口簿", "Household register (hukou)", 2, "首页|本人页", "first page|applicant's page",
+     "户口簿首页和申请人本人那一页。", "The first page and the applicant's own page."),
+    ("dibao_cert", "低保（纳保）证明", "Minimum living guarantee certificate", 1, "", "",
+     "民政部门发的低保或纳保证明。", "The certificate issued by the civil affairs office."),
+    ("disability_cert", "残疾证", "Disability certificate", 1, "", "",
+     "残疾证有照片和残疾等级的那一页。", "The page of the certificate with the photo and the grade."),
+    ("medical_record", "诊断证明", "Medical diagnosis", 1, "", "",
+     "医院出具的诊断证明或出院小结。", "A hospital diagnosis or discharge summary."),
+]
+COMMON_DOCUMENTS = ["id_card", "bank_card"]
+CATEGORIES = [
+    ("dibao", "低保（纳保）家庭", "Minimum living guarantee household", ["dibao_cert"],
+     "享受城乡低保或纳入保障的家庭。", "Households receiving the minimum living guarantee."),
+    ("disabled", "残疾人", "Person with a disability", ["disability_cert"],
+     "申请人或家庭成员持有残疾证。", "The applicant or a household member holds a disability certificate."),
+    ("elderly_alone", "独居老人", "Elderly person living alone", ["hukou"],
+     "60周岁以上、独自居住的老人。", "Aged 60 or over and living alone."),
+    ("serious_illness", "重病患者", "Serious illness", ["medical_record"],
+     "患有重大疾病，需要长期治疗。", "A serious illness that needs long treatment."),
+]
+
+
+@dataclass(frozen=True)
+class SampleApplicant:
+    key: str
+    name: str
+    birth: str
+    phone: str
+    neighbourhood: str
+    block: str
+    road: str
+    lane: str
+    number: str
+    room: str
+    categories: tuple[str, ...]
+    channel: str
+    proxy: tuple[str, str, str] | None = None  # name, phone, relationship
+
+
+SAMPLES = [
+    SampleApplicant("demo-1", "王秀英", "19460312", "13900000001", "zhongxing", "block-241", "中兴路", "1021", "7", "",
+                    ("dibao", "disabled"), Channel.PHONE),
+    SampleApplicant("demo-2", "陈德明", "19520818", "13900000002", "zhijiangxincun", "yuqun-west", "芷江中路", "300", "12", "201",
+                    ("disabled", "elderly_alone"), Channel.HOME_VISIT),
+    SampleApplicant("demo-3", "李桂兰", "19490127", "13900000003", "gonghexinlu", "block-242", "共和新路", "1500", "3", "102",
+                    ("elderly_alone",), Channel.PROXY, ("李建华", "13900000013", "child")),
+    SampleApplicant("demo-4", "周建国", "19610905", "13900000004", "yongtai", "block-241", "永太路", "88", "5", "301",
+                    ("serious_illness",), Channel.ONLINE),
+    SampleApplicant("demo-5", "吴美华", "19580422", "13900000005", "guangji", "yuqun-west", "光复路", "66", "9", "",
+                    ("dibao",), Channel.COUNTER),
+    SampleApplicant("demo-6", "买买提·艾力", "19700630", "13900000006", "zhongxing", "block-242", "中兴路", "1180", "2", "",
+                    ("dibao", "serious_illness"), Channel.ONLINE),
+]
+
+PHOTO_KIND = {
+    "id_card": ("id_front", "id_back"),
+    "bank_card": ("bank_card",),
+    "hukou": ("household_register", "household_register"),
+    "dibao_cert": ("other",),
+    "disability_cert": ("disability_certificate",),
+    "medical_record": ("medical_record",),
+}
+
+
+def demo_id_number(birth: str, serial: int) -> str:
+    """A structurally valid but made-up ID number (Jing'an region code, demo birth date)."""
+    first17 = f"310106{birth}{serial:03d}"
+    return first17 + id_check_char(first17)
+
+
+def load_places() -> Programme:
+    subdistrict, _created = Subdistrict.objects.update_or_create(
+        code="zhijiangxilu",
+        defaults={
+            "name": "芷江西路街道",
+            "name_en": "Zhijiang West Road Subdistrict",
+            "district": "静安区",
+            "city": "上海市",
+            "office_phone": "021-56330100",
+        },
+    )
+    neighbourhoods = []
+    for code, name, name_en, phone, address in NEIGHBOURHOODS:
+        neighbourhood, _created = Neighbourhood.objects.update_or_create(
+            code=code,
+            defaults={
+                "subdistrict": subdistrict,
+                "name": name,
+                "name_en": name_en,
+                "committee_phone": phone,
+                "committee_address": address,
+            },
+        )
+        neighbourhoods.append(neighbourhood)
+    blocks = []
+    for code, name, name_en in BLOCKS:
+        block, _created = Block.objects.update_or_create(
+            code=code, defaults={"subdistrict": subdistrict, "name": name, "name_en": name_en}
+        )
+        blocks.append(block)
+
+    today = timezone.localdate()
+    programme, _created = Programme.objects.update_or_create(
+        code=PROGRAMME_CODE,
+        defaults={
+            "subdistrict": subdistrict,
+            "name": "旧改特殊对象帮困补助",
+            "name_en": "Hardship subsidy for special-category residents of renovation blocks",
+            "summary": (
+                "育群中学西块和241、242街坊旧改地块内的低保（纳保）家庭、残疾人、独居老人和重病患者，"
+                "可以在线申请帮困补助：拍照上传材料、填写信息，就能完成申报。"
+            ),
+            "summary_en": (
+                "Minimum-living-guarantee households, people with disabilities, elderly people living alone "
+                "and people with serious illness in the Yuqun West, 241 and 242 renovation blocks can apply "
+                "online: photograph the documents, fill in the details, done."
+            ),
+            # The demo keeps the programme open around the day it is loaded.
+            "opens_on": today - dt.timedelta(days=30),
+            "closes_on": today + dt.timedelta(days=90),
+        },
+    )
+    programme.neighbourhoods.set(neighbourhoods)
+    programme.blocks.set(blocks)
+    documents = {}
+    for order, (code, name, name_en, pages, labels, labels_en, hint, hint_en) in enumerate(DOCUMENTS):
+        documents[code], _created = DocumentType.objects.update_or_create(
+            programme=programme,
+            code=code,
+            defaults={
+                "name": name,
+                "name_en": name_en,
+                "pages": pages,
+                "page_labels": labels,
+                "page_labels_en": labels_en,
+                "hint": hint,
+                "hint_en": hint_en,
+                "order": order,
+            },
+        )
+    programme.common_documents.set([documents[code] for code in COMMON_DOCUMENTS])
+    for order, (code, name, name_en, docs, description, description_en) in enumerate(CATEGORIES):
+        category, _created = Category.objects.update_or_create(
+            programme=programme,
+            code=code,
+            defaults={
+                "name": name,
+                "name_en": name_en,
+                "description": description,
+                "description_en": description_en,
+                "order": order,
+            },
+        )
+        category.documents.set([documents[d] for d in docs])
+    return programme
+
+
+def load_samples(programme: Programme, *, filed_by=None) -> int:
+    created = 0
+    for serial, sample in enumerate(SAMPLES, start=1):
+        key = f"demo:{sample.key}"
+        if Application.objects.filter(idempotency_key=key).exists():
+            continue
+        answers = {
+            "who": "proxy" if sample.proxy else "self",
+            "name": sample.name,
+            "id_number": demo_id_number(sample.birth, 100 + serial),
+            "phone": sample.phone,
+            "neighbourhood": sample.neighbourhood,
+            "block": sample.block,
+            "address_road": sample.road,
+            "address_lane": sample.lane,
+            "address_number": sample.number,
+            "address_room": sample.room,
+            "categories": list(sample.categories),
+            "household_note": "",
+            "consent": True,
+            "sensitive_consent": True,
+        }
+        if sample.proxy:
+            answers.update(proxy_name=sample.proxy[0], proxy_phone=sample.proxy[1], proxy_relationship=sample.proxy[2])
+        uploads = []
+        for doc in required_documents(programme, sample.categories):
+            kinds = PHOTO_KIND.get(doc.code, ("other",) * doc.pages)
+            for page in range(1, doc.pages + 1):
+                raw = sample_document_photo(kinds[(page - 1) % len(kinds)], seed=serial * 10 + page)
+                uploads.append((doc.code, page, process_photo(io.BytesIO(raw))))
+        staff_filed = sample.channel in (Channel.PHONE, Channel.HOME_VISIT, Channel.COUNTER)
+        services.application_submit_uploads(
+            programme=programme,
+            answers=answers,
+            uploads=uploads,
+            channel=sample.channel,
+            filed_by=filed_by if staff_filed else None,
+            idempotency_key=key,
+        )
+        created += 1
+    return created
+
+
+def demo_logins_path():
+    return settings.DATA_DIR / "demo-logins.json"
+
+
+def load_staff() -> dict[str, str]:
+    """Demo staff with passwords generated once per installation (kept in var/, never committed)."""
+    path = demo_logins_path()
+    logins = json.loads(path.read_text()) if path.exists() else {}
+    User = get_user_model()
+    accounts = [("admin", "管理员", True)]
+    for username, first_name, superuser in accounts:
+        password = logins.get(username) or secrets.token_urlsafe(9)
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first_name, "is_staff": True, "is_superuser": superuser}
+        )
+        if created or not user.check_password(password):
+            user.set_password(password)
+            user.save()
+        logins[username] = password
+    path.write_text(json.dumps(logins, ensure_ascii=False, indent=2))
+    path.chmod(0o600)
+    return logins
+
+
+def demo_load(*, with_samples: bool = True) -> dict:
+    with transaction.atomic():
+        programme = load_places()
+        logins = load_staff()
+    created = load_samples(programme, filed_by=get_user_model().objects.get(username="admin")) if with_samples else 0
+    return {"programme": programme, "logins": logins, "samples_created": created}

@@ -1,0 +1,208 @@
+"""The field rules of an application, one form per question group (one group per page).
+
+The public wizard shows these forms page by page; ``application_submit`` runs all of them again on
+the whole set of answers, so the API and staff filing get exactly the same checks.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from jiedao.core.validators import validate_id_number, validate_mobile
+
+from .models import Programme
+
+RELATIONSHIPS = [
+    ("child", _("子女")),
+    ("spouse", _("配偶")),
+    ("parent", _("父母")),
+    ("sibling", _("兄弟姐妹")),
+    ("grandchild", _("孙子女、外孙子女")),
+    ("relative", _("其他亲属")),
+    ("other", _("其他（邻居、朋友等）")),
+]
+
+# Letters and combining marks of any script (𠮷, ü, Uyghur names written in Latin or Arabic), and
+# the separators names really use: spaces and the middle dots of names like 买买提·艾力.
+_NAME_SEPARATORS = "·・•‧.-' "
+
+
+def clean_person_name(value: str) -> str:
+    name = unicodedata.normalize("NFC", re.sub(r"\s+", " ", value or "").strip())
+    if not name:
+        raise ValidationError(_("请填写姓名。"), code="required")
+    if len(name) > 50:
+        raise ValidationError(_("姓名太长了，请不超过50个字。"), code="name_length")
+    for char in name:
+        if char in _NAME_SEPARATORS:
+            continue
+        if unicodedata.category(char)[0] not in ("L", "M"):
+            raise ValidationError(
+                _("姓名里只能有文字和间隔号（·），请去掉数字或符号。"), code="name_characters"
+            )
+    if not any(unicodedata.category(char)[0] == "L" for char in name):
+        raise ValidationError(_("请填写姓名。"), code="required")
+    return name
+
+
+class NameField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 100)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        return clean_person_name(super().clean(value))
+
+
+class IdNumberField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 30)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        return validate_id_number(value)
+
+
+class MobileField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        return validate_mobile(value)
+
+
+class QuestionForm(forms.Form):
+    """A question group; every group takes the programme so that they can be run uniformly."""
+
+    def __init__(self, *args, programme: Programme | None = None, **kwargs):
+        self.programme = programme
+        super().__init__(*args, **kwargs)
+
+
+def _text_input(**attrs):
+    return forms.TextInput(attrs={"autocomplete": "off", **attrs})
+
+
+class WhoForm(QuestionForm):
+    who = forms.ChoiceField(
+        label=_("您是为谁申请？"),
+        choices=[("self", _("为我自己申请")), ("proxy", _("为家人代办申请"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择是为自己申请，还是为家人代办。")},
+    )
+
+
+class ProxyForm(QuestionForm):
+    proxy_name = NameField(label=_("代办人（您）的姓名"), widget=_text_input(autocomplete="name"))
+    proxy_phone = MobileField(
+        label=_("代办人（您）的手机号码"),
+        help_text=_("办理进度短信也会发到这个号码。"),
+        widget=_text_input(inputmode="numeric", autocomplete="tel"),
+    )
+    proxy_relationship = forms.ChoiceField(
+        label=_("您和申请人的关系"),
+        choices=RELATIONSHIPS,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择您和申请人的关系。")},
+    )
+
+
+class ApplicantForm(QuestionForm):
+    name = NameField(label=_("申请人姓名"), help_text=_("和身份证上一致。"))
+    id_number = IdNumberField(
+        label=_("申请人身份证号码"),
+        help_text=_("18位，最后一位可能是字母X。"),
+        widget=_text_input(inputmode="text", autocapitalize="characters", spellcheck="false"),
+    )
+    phone = MobileField(
+        label=_("申请人手机号码"),
+        help_text=_("用于接收办理进度短信，查询进度时也要用到。"),
+        widget=_text_input(inputmode="numeric", autocomplete="tel"),
+    )
+
+
+class AddressForm(QuestionForm):
+    neighbourhood = forms.ChoiceField(
+        label=_("所在居民区"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择您所在的居民区。"), "invalid_choice": _("请从列表中选择居民区。")},
+    )
+    block = forms.ChoiceField(
+        label=_("所在旧改地块"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择您家所在的旧改地块。"), "invalid_choice": _("请从列表中选择旧改地块。")},
+    )
+    address_road = forms.CharField(
+        label=_("路名"), max_length=100, widget=_text_input(placeholder=_("例如：中兴路")),
+        error_messages={"required": _("请填写路名。")},
+    )
+    address_lane = forms.CharField(
+        label=_("弄"), max_length=20, required=False, widget=_text_input(inputmode="numeric")
+    )
+    address_number = forms.CharField(
+        label=_("号"), max_length=20, widget=_text_input(inputmode="numeric"),
+        error_messages={"required": _("请填写门牌号。")},
+    )
+    address_room = forms.CharField(label=_("室"), max_length=20, required=False, widget=_text_input())
+
+    def __init__(self, *args, programme: Programme, **kwargs):
+        super().__init__(*args, programme=programme, **kwargs)
+        self.fields["neighbourhood"].choices = [(n.code, n.display_name) for n in programme.neighbourhoods.all()]
+        self.fields["block"].choices = [(b.code, b.display_name) for b in programme.blocks.all()]
+
+    def clean_address_road(self):
+        return self.cleaned_data["address_road"].strip()
+
+
+class CategoriesForm(QuestionForm):
+    categories = forms.MultipleChoiceField(
+        label=_("申请人属于哪类特殊对象？（可以多选）"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请至少选择一类特殊对象。"), "invalid_choice": _("请从列表中选择。")},
+    )
+    household_note = forms.CharField(
+        label=_("家庭情况说明（可不填）"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, programme: Programme, **kwargs):
+        super().__init__(*args, programme=programme, **kwargs)
+        self.fields["categories"].choices = [(c.code, c.display_name) for c in programme.categories.all()]
+
+
+class ConsentForm(QuestionForm):
+    consent = forms.BooleanField(
+        label=_("我同意街道为办理本次帮困补助收集、使用上面填写的个人信息。"),
+        error_messages={"required": _("请勾选同意收集个人信息，否则无法受理申请。")},
+    )
+    sensitive_consent = forms.BooleanField(
+        label=_("我单独同意街道处理身份证件照片、残疾和疾病等敏感个人信息，仅用于审核本次申请。"),
+        error_messages={"required": _("请单独勾选同意处理敏感个人信息，否则无法审核申请。")},
+    )
+
+
+ANSWER_FORMS = (WhoForm, ApplicantForm, AddressForm, CategoriesForm)
+
+
+def clean_answers(programme: Programme, answers: dict) -> tuple[dict, dict[str, list[str]]]:
+    """Run every question group over a complete set of answers: (cleaned, errors by field)."""
+    cleaned: dict = {}
+    errors: dict[str, list[str]] = {}
+    groups = [form(answers, programme=programme) for form in ANSWER_FORMS]
+    if answers.get("who") == "proxy":
+        groups.append(ProxyForm(answers, programme=programme))
+    for form in groups:
+        if form.is_valid():
+            cleaned.update(form.cleaned_data)
+        else:
+            for field, messages in form.errors.items():
+                errors.setdefault(field, []).extend(str(message) for message in messages)
+    return cleaned, errors

@@ -1,0 +1,288 @@
+"""Programmes, applications, their documents and history, and unfinished applications (drafts).
+
+A programme's categories and the documents each needs are rows an administrator edits, not code.
+Photos are stored through Django's storage API under random server-made names; the storage has
+no public URL, so a photo can only be read through a view that checks who is asking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from jiedao.core.models import BilingualName, Block, Neighbourhood, Subdistrict
+from jiedao.core.validators import mask_id_number, mask_phone
+
+from .lifecycle import OPEN_STATUSES, Status
+
+
+def _in_english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+class Programme(BilingualName):
+    code = models.SlugField(
+        _("代码"), max_length=12, unique=True, help_text=_("大写字母，用作受理编号的前缀，例如 JGBK。")
+    )
+    subdistrict = models.ForeignKey(Subdistrict, on_delete=models.PROTECT, related_name="programmes")
+    summary = models.TextField(_("简介"), blank=True)
+    summary_en = models.TextField(_("英文简介"), blank=True)
+    opens_on = models.DateField(_("受理开始日期"))
+    closes_on = models.DateField(_("受理截止日期"))
+    neighbourhoods = models.ManyToManyField(Neighbourhood, verbose_name=_("居民区"), related_name="programmes")
+    blocks = models.ManyToManyField(Block, verbose_name=_("旧改地块"), related_name="programmes")
+    common_documents = models.ManyToManyField(
+        "DocumentType",
+        verbose_name=_("所有申请人都需提供的材料"),
+        related_name="+",
+        blank=True,
+    )
+    review_days = models.PositiveSmallIntegerField(_("承诺审核工作日"), default=10)
+
+    class Meta:
+        verbose_name = _("帮困项目")
+        verbose_name_plural = _("帮困项目")
+        ordering = ["-opens_on", "id"]
+
+    @property
+    def display_summary(self) -> str:
+        return self.summary_en if self.summary_en and _in_english() else self.summary
+
+    def is_open(self, on: dt.date | None = None) -> bool:
+        on = on or timezone.localdate()
+        return self.opens_on <= on <= self.closes_on
+
+
+class DocumentType(BilingualName):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="document_types")
+    code = models.SlugField(_("代码"), max_length=40)
+    hint = models.CharField(_("拍摄提示"), max_length=300, blank=True)
+    hint_en = models.CharField(_("英文拍摄提示"), max_length=300, blank=True)
+    pages = models.PositiveSmallIntegerField(_("页数"), default=1)
+    page_labels = models.CharField(
+        _("各页名称"), max_length=200, blank=True, help_text=_("用竖线分隔，例如：正面|反面")
+    )
+    page_labels_en = models.CharField(_("各页英文名称"), max_length=200, blank=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("材料")
+        verbose_name_plural = _("材料")
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["programme", "code"], name="document_code_per_programme")]
+
+    @property
+    def display_hint(self) -> str:
+        return self.hint_en if self.hint_en and _in_english() else self.hint
+
+    def page_label(self, page: int) -> str:
+        raw = self.page_labels_en if self.page_labels_en and _in_english() else self.page_labels
+        labels = [label.strip() for label in raw.split("|") if label.strip()]
+        if page - 1 < len(labels):
+            return labels[page - 1]
+        if self.pages == 1:
+            return ""
+        return _("第%(page)d页") % {"page": page}
+
+
+class Category(BilingualName):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="categories")
+    code = models.SlugField(_("代码"), max_length=40)
+    description = models.CharField(_("说明"), max_length=300, blank=True)
+    description_en = models.CharField(_("英文说明"), max_length=300, blank=True)
+    documents = models.ManyToManyField(DocumentType, verbose_name=_("需要的材料"), blank=True, related_name="+")
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        verbose_name = _("特殊对象类别")
+        verbose_name_plural = _("特殊对象类别")
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["programme", "code"], name="category_code_per_programme")]
+
+    @property
+    def display_description(self) -> str:
+        return self.description_en if self.description_en and _in_english() else self.description
+
+
+class Channel(models.TextChoices):
+    ONLINE = "online", _("本人线上申请")
+    PROXY = "proxy", _("家属代办")
+    PHONE = "phone", _("电话指导申请")
+    HOME_VISIT = "home_visit", _("上门协助申请")
+    COUNTER = "counter", _("窗口受理")
+    PARTNER = "partner", _("一网通办")
+
+
+class Application(models.Model):
+    reference = models.CharField(_("受理编号"), max_length=32, unique=True)
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+
+    applicant_name = models.CharField(_("申请人姓名"), max_length=100)
+    name_pinyin = models.CharField(max_length=300, blank=True, editable=False)
+    name_initials = models.CharField(max_length=100, blank=True, editable=False)
+    id_number = models.CharField(_("身份证号码"), max_length=18)
+    id_last4 = models.CharField(max_length=4, editable=False)
+    phone = models.CharField(_("手机号码"), max_length=11)
+
+    address_road = models.CharField(_("路"), max_length=100)
+    address_lane = models.CharField(_("弄"), max_length=20, blank=True)
+    address_number = models.CharField(_("号"), max_length=20)
+    address_room = models.CharField(_("室"), max_length=20, blank=True)
+    neighbourhood = models.ForeignKey(Neighbourhood, on_delete=models.PROTECT, verbose_name=_("居民区"))
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, verbose_name=_("旧改地块"))
+    categories = models.ManyToManyField(Category, verbose_name=_("特殊对象类别"))
+    household_note = models.TextField(_("家庭情况说明"), blank=True)
+    missing_documents = models.ManyToManyField(
+        DocumentType, verbose_name=_("需补充的材料"), blank=True, related_name="+"
+    )
+
+    channel = models.CharField(_("申请渠道"), max_length=16, choices=Channel.choices)
+    proxy_name = models.CharField(_("代办人姓名"), max_length=100, blank=True)
+    proxy_phone = models.CharField(_("代办人手机"), max_length=11, blank=True)
+    proxy_relationship = models.CharField(_("与申请人关系"), max_length=30, blank=True)
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="filed_applications",
+        verbose_name=_("代为录入的工作人员"),
+    )
+
+    consent_version = models.CharField(_("同意书版本"), max_length=32)
+    consent_at = models.DateTimeField(_("同意时间"))
+    sensitive_consent_at = models.DateTimeField(_("敏感个人信息同意时间"))
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
+
+    submitted_at = models.DateTimeField(_("受理时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("申请")
+        verbose_name_plural = _("申请")
+        ordering = ["-submitted_at", "-id"]
+        constraints = [
+            # Race-proof "one open application per person per programme": a second submit that
+            # slips past the service's check still fails here, and is turned into a clear answer.
+            models.UniqueConstraint(
+                fields=["programme", "id_number"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="one_open_application_per_person",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["programme", "status", "submitted_at"], name="app_queue_idx"),
+            models.Index(fields=["neighbourhood", "submitted_at"], name="app_neighbourhood_idx"),
+            models.Index(fields=["name_initials"], name="app_initials_idx"),
+            models.Index(fields=["name_pinyin"], name="app_pinyin_idx"),
+            models.Index(fields=["id_last4"], name="app_id_last4_idx"),
+            models.Index(fields=["phone"], name="app_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def address(self) -> str:
+        parts = [self.address_road]
+        if self.address_lane:
+            parts.append(_("%(lane)s弄") % {"lane": self.address_lane})
+        parts.append(_("%(number)s号") % {"number": self.address_number})
+        if self.address_room:
+            parts.append(_("%(room)s室") % {"room": self.address_room})
+        return "".join(str(part) for part in parts)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ApplicationEvent(models.Model):
+    """One line of a case's history: who moved it, when, through which channel, and why."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    note = models.TextField(blank=True, help_text=_("写给申请人看的说明"))
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("办理记录")
+        verbose_name_plural = _("办理记录")
+
+
+class Document(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    document_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT)
+    page = models.PositiveSmallIntegerField(default=1)
+    file = models.FileField(max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["document_type__order", "document_type_id", "page", "id"]
+        verbose_name = _("申请材料")
+        verbose_name_plural = _("申请材料")
+
+
+class ReferenceCounter(models.Model):
+    """The last sequence number handed out per programme and (Shanghai) year."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["programme", "year"], name="one_counter_per_year")]
+
+
+class Draft(models.Model):
+    """An unfinished application: answers and processed photos kept server-side between steps."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
+    answers = models.JSONField(default=dict)
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
+    application = models.OneToOneField(Application, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["updated_at"], name="draft_updated_idx")]
+
+
+class DraftPhoto(models.Model):
+    draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="photos")
+    document_type = models.ForeignKey(DocumentType, on_delete=models.CASCADE)
+    page = models.PositiveSmallIntegerField(default=1)
+    file = models.FileField(max_length=200)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["draft", "document_type", "page"], name="one_photo_per_draft_page")
+        ]

@@ -1,0 +1,60 @@
+"""Reads about programmes and applications that are more than a ``.get()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from jiedao.core.validators import normalize_phone
+
+from .models import Application, DocumentType, Programme
+
+
+def programmes_for_public() -> QuerySet[Programme]:
+    return Programme.objects.prefetch_related("categories")
+
+
+def required_documents(programme: Programme, category_codes) -> list[DocumentType]:
+    """The documents an application needs: the programme's common ones plus each category's."""
+    wanted: dict[int, DocumentType] = {doc.id: doc for doc in programme.common_documents.all()}
+    for category in programme.categories.filter(code__in=list(category_codes)).prefetch_related("documents"):
+        for doc in category.documents.all():
+            wanted.setdefault(doc.id, doc)
+    return sorted(wanted.values(), key=lambda doc: (doc.order, doc.id))
+
+
+@dataclass(frozen=True)
+class MissingPage:
+    document_type: DocumentType
+    page: int
+
+
+def missing_pages(documents: list[DocumentType], present: set[tuple[int, int]]) -> list[MissingPage]:
+    """Pages of ``documents`` not in ``present`` (a set of (document_type_id, page))."""
+    return [
+        MissingPage(doc, page)
+        for doc in documents
+        for page in range(1, doc.pages + 1)
+        if (doc.id, page) not in present
+    ]
+
+
+def application_for_resident(reference: str, phone: str) -> Application | None:
+    """The application matching both the reference and the phone given, or None.
+
+    Either phone counts (the applicant's or the proxy's): a son who filed for his mother follows
+    the case with his own number. A wrong pair and an unknown reference look the same.
+    """
+    reference = (reference or "").strip().upper()
+    phone = normalize_phone(phone)
+    if not reference or not phone:
+        return None
+    application = (
+        Application.objects.select_related("programme", "neighbourhood", "block")
+        .filter(reference=reference)
+        .first()
+    )
+    if application is None or phone not in {application.phone, application.proxy_phone}:
+        return None
+    return application

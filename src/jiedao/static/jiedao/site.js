@@ -1,0 +1,75 @@
+/* Progressive improvements only: every page works without this file.
+   - show the chosen photo (name and preview) under its upload button;
+   - upload with a progress bar, so a slow mobile connection does not look frozen;
+   - a submit button marked data-once cannot be pressed twice;
+   - the print button on the confirmation page. */
+(function () {
+  "use strict";
+
+  document.querySelectorAll("input.upload-input").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var out = document.querySelector('[data-chosen-for="' + input.id + '"]');
+      if (!out) return;
+      out.textContent = "";
+      var file = input.files && input.files[0];
+      if (!file) return;
+      out.textContent = "✓ " + file.name + " (" + (file.size / 1048576).toFixed(1) + " MB)";
+      if (/^image\/(jpeg|png|webp)$/.test(file.type) && window.URL) {
+        var img = document.createElement("img");
+        img.alt = "";
+        img.src = URL.createObjectURL(file);
+        out.appendChild(img);
+      }
+    });
+  });
+
+  document.querySelectorAll("form[data-upload-progress]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.FormData || !window.XMLHttpRequest) return;
+      event.preventDefault();
+      var box = form.querySelector(".upload-progress");
+      var bar = form.querySelector("[data-progress-bar]");
+      var text = form.querySelector("[data-progress-text]");
+      var buttons = form.querySelectorAll("button[type=submit]");
+      buttons.forEach(function (b) { b.disabled = true; });
+      if (box) box.hidden = false;
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", form.getAttribute("action") || window.location.href);
+      xhr.upload.addEventListener("progress", function (e) {
+        if (!e.lengthComputable) return;
+        var pct = Math.round((100 * e.loaded) / e.total);
+        if (bar) bar.style.width = pct + "%";
+        if (text) text.textContent = pct + "%";
+      });
+      xhr.addEventListener("load", function () {
+        if (xhr.responseURL && xhr.responseURL !== window.location.href.split("#")[0]) {
+          window.location.assign(xhr.responseURL);
+        } else {
+          document.open();
+          document.write(xhr.responseText);
+          document.close();
+        }
+      });
+      xhr.addEventListener("error", function () {
+        buttons.forEach(function (b) { b.disabled = false; });
+        if (box) box.hidden = true;
+        form.submit();
+      });
+      xhr.send(new FormData(form));
+    });
+  });
+
+  document.querySelectorAll("button[data-once]").forEach(function (button) {
+    button.form && button.form.addEventListener("submit", function () {
+      window.setTimeout(function () { button.disabled = true; }, 0);
+    });
+  });
+
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
+
+  var summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
+})();

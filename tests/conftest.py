@@ -1,0 +1,83 @@
+import io
+
+import pytest
+from django.db import connection
+
+from jiedao.intake.demo import demo_id_number, load_places
+from jiedao.intake.photos import process_photo
+from jiedao.intake.sample_photos import sample_document_photo
+from jiedao.intake.selectors import required_documents
+from jiedao.intake.services import StoredPhoto, photo_store
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    """Each test writes documents into its own folder, so tests can count the files left behind."""
+    location = tmp_path / "documents"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location), "base_url": None},
+        },
+    }
+    return location
+
+
+@pytest.fixture
+def programme(db):
+    return load_places()
+
+
+def valid_answers(**overrides):
+    answers = {
+        "who": "self",
+        "name": "张志远",
+        "id_number": demo_id_number("19500101", 123),
+        "phone": "13812345678",
+        "neighbourhood": "zhijiangxincun",
+        "block": "yuqun-west",
+        "address_road": "中兴路",
+        "address_lane": "1021",
+        "address_number": "7",
+        "address_room": "",
+        "categories": ["disabled"],
+        "household_note": "",
+        "consent": True,
+        "sensitive_consent": True,
+    }
+    answers.update(overrides)
+    return answers
+
+
+@pytest.fixture
+def answers():
+    return valid_answers
+
+
+def photo_bytes(kind="id_front", seed=1, **kwargs) -> bytes:
+    return sample_document_photo(kind, seed=seed, **kwargs)
+
+
+def stored_photos_for(programme, categories) -> list[StoredPhoto]:
+    photos = []
+    for doc in required_documents(programme, categories):
+        for page in range(1, doc.pages + 1):
+            processed = process_photo(io.BytesIO(photo_bytes(seed=page, size=(640, 400))))
+            name = photo_store(processed)
+            photos.append(StoredPhoto(doc.code, page, name, processed.width, processed.height, len(processed.content)))
+    return photos
+
+
+@pytest.fixture
+def photos_for(programme):
+    return lambda categories=("disabled",): stored_photos_for(programme, categories)
+
+
+def stored_files(location) -> list:
+    return [p for p in location.rglob("*") if p.is_file()] if location.exists() else []
+
+
+@pytest.fixture
+def is_postgresql():
+    return connection.vendor == "postgresql"
