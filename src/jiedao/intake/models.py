@@ -245,6 +245,10 @@ class Document(models.Model):
         verbose_name = _("申请材料")
         verbose_name_plural = _("申请材料")
 
+    @property
+    def page_label(self) -> str:
+        return self.document_type.page_label(self.page)
+
 
 class ReferenceCounter(models.Model):
     """The last sequence number handed out per programme and (Shanghai) year."""

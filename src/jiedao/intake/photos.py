@@ -1,34 +1,23 @@
 """The document photo pipeline: residents' phone photos in, clean JPEGs out.
 
-Design
-------
-* Nothing uploaded is stored or shown as-is. Each photo is decoded and
-  re-encoded as a fresh baseline JPEG (quality 85) that carries no metadata at
-  all: no EXIF (so no GPS position, phone model or time), no ICC profile, no
-  XMP, no comment, and none of the bytes that followed the image data (zip
-  archives, scripts, second MPO frames).
-* Every limit is checked before the work it protects. The byte size is found by
-  seeking, without reading the file. The pixel count comes from the header and
-  is checked before any pixel is decoded, because decoding is what costs
-  memory: a 20 MB PNG can claim 900 megapixels (a "decompression bomb").
-* The pixel limits differ per format because the cost differs. A baseline JPEG
-  can be decoded at 1/2, 1/4 or 1/8 scale by libjpeg (``Image.draft``), so a
-  200-megapixel phone photo is decoded as ~3 megapixels; JPEG is allowed up to
-  250 MP. PNG, WebP, HEIF and progressive JPEG must be decoded at full size,
-  so they are capped at 64 MP (about 256 MB as RGBA), above any phone camera's
-  full-resolution HEIC.
-* The picture is turned upright from its EXIF orientation (phones store
-  sideways pixels plus a tag), read *before* ``draft`` so that scaled decoding
-  cannot lose it.
-* Transparent pixels are put on white (a transparent PNG of a card must not
-  come out black), and every mode (CMYK, 16-bit, palette, 1-bit ...) ends as RGB.
-* Failures raise :class:`PhotoRejected` with a stable ``code`` that callers
-  translate; ``message`` is a plain English fallback.
+Design: nothing uploaded is kept or shown as-is. Each photo is decoded and
+re-encoded as a fresh baseline JPEG with no metadata at all (no EXIF, so no GPS
+position or phone model; no ICC, XMP or comment) and none of the bytes that
+followed the image (appended zips, scripts, second MPO frames). It is turned
+upright from its EXIF orientation, put on white where transparent, and shrunk
+to a 2000 px long edge, plenty to read an ID number.
 
-Pillow's own decompression-bomb guard (``Image.MAX_IMAGE_PIXELS``, a process
-global) is set to the JPEG limit only while a header is parsed, under a lock,
-and its warning is treated as an error; the per-format limits are then applied
-explicitly. This module does not import Django.
+Limits come before the work they protect: the byte size by seeking, without
+reading; the pixel count from the header, before any pixel is decoded (a 20 MB
+PNG can claim 900 megapixels). They differ per format because the cost does:
+libjpeg decodes a baseline JPEG at 1/2..1/8 scale (``Image.draft``), so a
+200 MP phone photo costs ~3 MP of memory and JPEG is allowed up to 250 MP;
+PNG, WebP, HEIF and progressive JPEG are decoded at full size and capped at
+64 MP (~256 MB as RGBA; an iPhone's 48 MP HEIC fits).
+
+Pillow's own bomb guard (``Image.MAX_IMAGE_PIXELS``, a process global) is
+raised to the JPEG limit only while a header is parsed, under a lock, with its
+warning as an error. This module does not import Django.
 """
 
 from __future__ import annotations
@@ -243,13 +232,14 @@ def _unidentified(fileobj: BinaryIO) -> PhotoRejected:
     ):
         # One of ours by its signature, but Pillow could not read the header.
         return PhotoRejected("corrupt", "The photo is damaged or incomplete.")
-    name = "AVIF" if major_brand in _AVIF_BRANDS else None
-    for magic, fmt in _OTHER_FORMATS:
-        if name is None and head.startswith(magic):
-            name = fmt
+    if major_brand in _AVIF_BRANDS:
+        name = "AVIF"
+    else:
+        name = next((fmt for magic, fmt in _OTHER_FORMATS if head.startswith(magic)), None)
     if name is not None:
         return PhotoRejected(
-            "unsupported_format", f"{name} files are not accepted; please send a {_ACCEPTED_NAMES} photo."
+            "unsupported_format",
+            f"{name} files are not accepted; please send a {_ACCEPTED_NAMES} photo.",
         )
     return PhotoRejected("not_an_image", f"The file is not a photo ({_ACCEPTED_NAMES}).")
 
@@ -263,8 +253,8 @@ def _too_many_pixels(size: tuple[int, int]) -> PhotoRejected:
 def _check_pixels(im: Image.Image, source_format: str) -> None:
     limit = _MAX_PIXELS.get(source_format, _FULL_DECODE_MAX_PIXELS)
     if source_format == "JPEG" and im.info.get("progressive"):
-        # libjpeg keeps every DCT coefficient of a progressive JPEG in memory
-        # (~3 bytes a pixel), scaled decoding or not.
+        # libjpeg buffers every DCT coefficient of a progressive JPEG (3 to 6
+        # bytes a pixel), whatever the scale it is decoded at.
         limit = _FULL_DECODE_MAX_PIXELS
     width, height = im.size
     if width * height > limit:
@@ -282,19 +272,18 @@ def _draft_request(size: tuple[int, int], long_edge: int) -> tuple[int, int] | N
     longest = max(width, height)
     if longest <= long_edge:
         return None
-    # Round up: draft() divides with //, rounding up keeps the scale honest.
     return (
-        max(1, -(-width * long_edge // longest)),
-        max(1, -(-height * long_edge // longest)),
+        max(1, round(width * long_edge / longest)),
+        max(1, round(height * long_edge / longest)),
     )
 
 
 def _orientation(im: Image.Image) -> int:
     try:
         value = im.getexif().get(_ORIENTATION, 1)
+        return value if value in _UPRIGHT else 1
     except (*_DECODE_ERRORS, TypeError, KeyError):
         return 1  # unreadable EXIF: keep the pixels as stored
-    return value if value in _UPRIGHT else 1
 
 
 def _upright(im: Image.Image, orientation: int) -> Image.Image:

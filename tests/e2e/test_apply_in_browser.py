@@ -1,0 +1,98 @@
+"""A resident applies on a phone-sized screen in real headless Chromium, photos included."""
+
+import pytest
+
+from jiedao.intake.demo import demo_id_number, load_places
+from jiedao.intake.models import Application
+from tests.conftest import photo_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_resident_completes_an_application_with_photos_on_a_phone(live_server, phone_page, screenshot, tmp_path):
+    load_places()
+    page = phone_page
+    front, back, other = (tmp_path / "front.jpg", tmp_path / "back.jpg", tmp_path / "other.jpg")
+    front.write_bytes(photo_bytes("id_front", seed=1, exif_orientation=6))
+    back.write_bytes(photo_bytes("id_back", seed=2))
+    other.write_bytes(photo_bytes("disability_certificate", seed=3))
+
+    page.goto(live_server.url + "/")
+    screenshot(page, "phone-home")
+    page.get_by_role("link", name="查看并申请").click()
+    page.get_by_role("button", name="开始申请").click()
+
+    page.get_by_text("为我自己申请").click()
+    page.get_by_role("button", name="下一步").click()
+
+    page.get_by_label("申请人姓名").fill("张志远")
+    page.get_by_label("申请人身份证号码").fill("310106195001011")  # the old 15-digit number first
+    page.get_by_label("申请人手机号码").fill("13812345678")
+    page.get_by_role("button", name="下一步").click()
+    assert page.locator(".error-summary").is_visible()
+    assert "18位" in page.locator(".error-summary").inner_text()
+    assert page.get_by_label("申请人姓名").input_value() == "张志远"  # nothing typed is lost
+    page.get_by_label("申请人身份证号码").fill(demo_id_number("19500101", 123))
+    page.get_by_role("button", name="下一步").click()
+
+    page.get_by_text("芷江新村").click()
+    page.get_by_text("育群中学西块").click()
+    page.get_by_label("路名").fill("中兴路")
+    page.get_by_label("弄").fill("1021")
+    page.get_by_label("号", exact=True).fill("7")
+    page.get_by_role("button", name="下一步").click()
+
+    page.get_by_text("残疾人").click()
+    page.get_by_role("button", name="下一步").click()
+
+    # One photo step per document; the ID card has two sides.
+    assert "身份证" in page.locator("h1").inner_text()
+    page.locator("#id_page_1").set_input_files(str(front))
+    page.locator("#id_page_2").set_input_files(str(back))
+    assert "front.jpg" in page.locator('[data-chosen-for="id_page_1"]').inner_text()
+    screenshot(page, "phone-photo-step")
+    page.get_by_role("button", name="上传并继续").click()
+    page.wait_for_url("**/step/doc-bank_card/")
+    page.locator("#id_page_1").set_input_files(str(other))
+    page.get_by_role("button", name="上传并继续").click()
+    page.wait_for_url("**/step/doc-disability_cert/")
+    page.locator("#id_page_1").set_input_files(str(other))
+    page.get_by_role("button", name="上传并继续").click()
+    page.wait_for_url("**/step/check/")
+
+    assert page.locator(".thumbs img").count() == 4
+    page.get_by_text("我同意街道为办理").click()
+    page.get_by_text("我单独同意").click()
+    screenshot(page, "phone-check")
+    page.get_by_role("button", name="确认提交申请").click()
+
+    reference = page.locator("[data-reference]").inner_text().strip()
+    application = Application.objects.get()
+    assert reference == application.reference
+    assert application.documents.count() == 4
+    # The phone stored the card's pixels sideways (portrait) with EXIF orientation 6; the stored
+    # photo is the card upright, landscape like the card itself.
+    front_doc = application.documents.get(document_type__code="id_card", page=1)
+    assert front_doc.width > front_doc.height
+    screenshot(page, "phone-done")
+
+    page.get_by_role("link", name="查询办理进度").first.click()
+    page.get_by_label("受理编号").fill(reference)
+    page.get_by_label("手机号码").fill("13812345678")
+    page.get_by_role("button", name="查询").click()
+    assert reference in page.locator(".panel-status").inner_text()
+    assert "已受理" in page.locator(".panel-status").inner_text()
+    screenshot(page, "phone-status")
+
+
+def test_large_text_mode_makes_text_at_least_30px_and_targets_at_least_60px(live_server, phone_page):
+    load_places()
+    page = phone_page
+    page.goto(live_server.url + "/programmes/JGBK/")
+    normal = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    assert normal >= 18
+    page.get_by_role("button", name="长辈版 大字").click()
+    body = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    button = page.get_by_role("button", name="开始申请").bounding_box()
+    assert body >= 30
+    assert button["height"] >= 60
