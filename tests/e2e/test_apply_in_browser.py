@@ -96,3 +96,65 @@ def test_large_text_mode_makes_text_at_least_30px_and_targets_at_least_60px(live
     button = page.get_by_role("button", name="开始申请").bounding_box()
     assert body >= 30
     assert button["height"] >= 60
+
+
+# Contrast of every visible text element against the first opaque background behind it (WCAG 2.x
+# relative luminance), and the size of every control a finger has to hit.
+AUDIT_JS = """
+() => {
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const parse = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const background = (el) => {
+    for (let node = el; node; node = node.parentElement) {
+      const c = parse(getComputedStyle(node).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.9)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const problems = [];
+  for (const el of document.querySelectorAll("main *, header *")) {
+    const style = getComputedStyle(el);
+    if (style.visibility === "hidden" || style.display === "none" || !el.offsetParent) continue;
+    const ownText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (ownText) {
+      const fg = parse(style.color).slice(0, 3), bg = background(el);
+      const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+      const ratio = (a + 0.05) / (b + 0.05);
+      if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)} for "${el.textContent.trim().slice(0, 20)}"`);
+      if (parseFloat(style.fontSize) < 18 && !el.closest(".visually-hidden"))
+        problems.push(`font ${style.fontSize} for "${el.textContent.trim().slice(0, 20)}"`);
+    }
+  }
+  for (const el of document.querySelectorAll("button, .button, .tool-button, .choice, input[type=text], textarea")) {
+    if (!el.offsetParent) continue;
+    const box = el.getBoundingClientRect();
+    if (box.height < 44) problems.push(`target ${Math.round(box.height)}px high: ${el.outerHTML.slice(0, 60)}`);
+  }
+  return problems;
+}
+"""
+
+
+def test_public_pages_have_large_text_big_targets_and_enough_contrast(live_server, phone_page):
+    load_places()
+    page = phone_page
+    pages = ["/", "/programmes/JGBK/", "/status/", "/en/"]
+    problems = {}
+    for path in pages:
+        page.goto(live_server.url + path)
+        problems[path] = page.evaluate(AUDIT_JS)
+    page.goto(live_server.url + "/programmes/JGBK/")
+    page.get_by_role("button", name="开始申请").click()
+    page.get_by_role("button", name="下一步").click()  # nothing chosen: the error state
+    page.locator(".error-summary").wait_for()
+    problems["who (with error)"] = page.evaluate(AUDIT_JS)
+    page.get_by_text("为我自己申请").click()
+    page.get_by_role("button", name="下一步").click()
+    page.wait_for_url("**/step/applicant/")
+    page.get_by_role("button", name="下一步").click()
+    page.locator(".error-summary").wait_for()
+    problems["applicant (with errors)"] = page.evaluate(AUDIT_JS)
+    assert {path: found for path, found in problems.items() if found} == {}

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.core.formatting import format_address
 from jiedao.core.models import BilingualName, Block, Neighbourhood, Subdistrict
 from jiedao.core.validators import mask_id_number, mask_phone
 
@@ -192,13 +193,7 @@ class Application(models.Model):
 
     @property
     def address(self) -> str:
-        parts = [self.address_road]
-        if self.address_lane:
-            parts.append(_("%(lane)s弄") % {"lane": self.address_lane})
-        parts.append(_("%(number)s号") % {"number": self.address_number})
-        if self.address_room:
-            parts.append(_("%(room)s室") % {"room": self.address_room})
-        return "".join(str(part) for part in parts)
+        return format_address(self.address_road, self.address_lane, self.address_number, self.address_room)
 
     @property
     def masked_id_number(self) -> str:

@@ -50,7 +50,7 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 LONG_EDGE = 2000
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")  # HEIF: .heic/.heif from iPhones
 
-JPEG_QUALITY = 85
+_JPEG_QUALITY = 85
 
 # Pixel limits, checked from the header before decoding (see the module docstring).
 _JPEG_MAX_PIXELS = 250_000_000  # baseline JPEG, decoded at 1/2..1/8 scale by draft()
@@ -155,7 +155,7 @@ def process_photo(
 
     rgb.info = {}  # Pillow's JPEG writer picks up info["comment"] by itself
     out = io.BytesIO()
-    rgb.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, progressive=False)
+    rgb.save(out, "JPEG", quality=_JPEG_QUALITY, optimize=True, progressive=False)
     return ProcessedPhoto(out.getvalue(), rgb.width, rgb.height, source_format)
 
 

@@ -147,7 +147,9 @@ def _draw_document(kind: str, rng: random.Random, doc_w: int, doc_h: int) -> Ima
         ImageDraw.Draw(mask).rounded_rectangle(
             (0, 0, doc_w - 1, doc_h - 1), radius=radius, fill=255
         )
-        doc.paste(body, (0, 0), mask)
+        body.putalpha(mask)
+        doc = body
+        draw = ImageDraw.Draw(doc)
         draw.rounded_rectangle(
             (u * 9, u * 26, u * 24, u * 37),
             radius=int(u * 2),

@@ -296,13 +296,16 @@ def done(request, reference):
     application = get_object_or_404(
         Application.objects.select_related("programme", "neighbourhood", "block"), reference=reference
     )
+    documents = application.documents.select_related("document_type")
     return no_store(
         render(
             request,
             "intake/done.html",
             {
                 "application": application,
-                "documents": application.documents.select_related("document_type"),
+                "document_names": [
+                    f"{document.document_type.display_name} {document.page_label}".strip() for document in documents
+                ],
                 "categories": application.categories.all(),
             },
         )

@@ -1,5 +1,7 @@
 from django import template
 
+from jiedao.core import formatting
+
 register = template.Library()
 
 
@@ -19,3 +21,29 @@ def error_list(form):
 @register.filter
 def page_error_list(pages):
     return [(f"page-{page['number']}", page["error"]) for page in pages if page["error"]]
+
+
+@register.filter
+def names(items):
+    """Display names joined with the language's list separator (、 or a comma)."""
+    return formatting.join_names(items)
+
+
+@register.simple_tag
+def colon():
+    return formatting.colon()
+
+
+@register.filter
+def parenthesised(text):
+    return formatting.parenthesised(text)
+
+
+@register.filter
+def address_of(answers):
+    return formatting.format_address(
+        answers.get("address_road", ""),
+        answers.get("address_lane", ""),
+        answers.get("address_number", ""),
+        answers.get("address_room", ""),
+    )

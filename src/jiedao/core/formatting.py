@@ -1,0 +1,29 @@
+"""Words joined the way each language joins them: addresses, lists, colons, brackets."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+
+def format_address(road: str, lane: str = "", number: str = "", room: str = "") -> str:
+    """中兴路1021弄7号201室, or in English 中兴路 Lane 1021, No. 7, Room 201."""
+    parts = [road]
+    if lane:
+        parts.append(_("%(lane)s弄") % {"lane": lane})
+    if number:
+        parts.append(_("%(number)s号") % {"number": number})
+    if room:
+        parts.append(_("%(room)s室") % {"room": room})
+    return "".join(parts)
+
+
+def join_names(items) -> str:
+    separator = pgettext("punctuation", "、")
+    return separator.join(str(getattr(item, "display_name", item)) for item in items)
+
+
+def colon() -> str:
+    return pgettext("punctuation", "：")
+
+
+def parenthesised(text) -> str:
+    return pgettext("punctuation", "（%(text)s）") % {"text": text}
