@@ -25,7 +25,6 @@ install-test: $(VENV)/.installed-test
 
 migrate: install
 	$(BIN)/jiedao migrate --no-input
-	$(BIN)/jiedao collectstatic --no-input --verbosity 0
 
 demo: migrate
 	$(BIN)/jiedao demo load
@@ -40,6 +39,7 @@ run: demo
 	@echo "  Demo staff logins (username / password):"
 	@$(BIN)/jiedao demo logins | sed 's/^/    /'
 	@echo ""
+	$(BIN)/jiedao drafts purge
 	JIEDAO_MANIFEST_STATIC=1 $(BIN)/jiedao collectstatic --no-input --verbosity 0
 	JIEDAO_MANIFEST_STATIC=1 exec $(BIN)/gunicorn jiedao.wsgi:application \
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --timeout 120 \

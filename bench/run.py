@@ -122,25 +122,28 @@ def jiedao_pipeline(data: bytes) -> bytes:
     return process_photo(io.BytesIO(data)).content
 
 
+# ru_maxrss would not do: Linux carries the parent's peak through fork+exec. VmHWM belongs to
+# this process alone, and writing 5 to clear_refs resets it to the current RSS.
 _RSS_PROBE = """
-import io, json, resource, sys
+import re, sys
 sys.path.insert(0, {bench!r})
 import run
 from jiedao.intake import photos  # imported for both, so that "before" is comparable
+vm = lambda key: int(re.search(key + r":\\s+(\\d+) kB", open("/proc/self/status").read()).group(1))
 data = open({path!r}, "rb").read()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+open("/proc/self/clear_refs", "w").write("5")
+before = vm("VmRSS")
 getattr(run, {func!r})(data)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({{"before_kib": before, "after_kib": after}}))
+print(before, vm("VmHWM"))
 """
 
 
 def peak_rss_mib(func: str, path: Path) -> tuple[float, float]:
-    """(extra peak RSS for one photo, total peak RSS) in MiB, measured in a fresh interpreter."""
+    """(extra peak RSS for one photo, whole-process peak RSS) in MiB, in a fresh interpreter."""
     code = _RSS_PROBE.format(bench=str(BENCH_DIR), path=str(path), func=func)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
-    probe = json.loads(out.stdout.strip().splitlines()[-1])
-    return (probe["after_kib"] - probe["before_kib"]) / 1024, probe["after_kib"] / 1024
+    before_kib, peak_kib = map(int, out.stdout.split()[-2:])
+    return (peak_kib - before_kib) / 1024, peak_kib / 1024
 
 
 def bench_photo_pipeline(profile: dict) -> list[dict]:
@@ -202,8 +205,8 @@ def bench_photo_pipeline(profile: dict) -> list[dict]:
             "baseline_name": "pillow_alone_peak_rss",
             "baseline_value": round(rss["pillow"][0], 1),
             "ratio": round(rss["jiedao"][0] / rss["pillow"][0], 3),
-            "notes": "Peak RSS added by processing one photo in a fresh interpreter (ru_maxrss after "
-            "minus before; worst of the photos). Lower is better. Whole-process peak: "
+            "notes": "Peak RSS added by processing one photo in a fresh interpreter (VmHWM after minus "
+            "VmRSS before; worst of the photos). Lower is better. Whole-process peak: "
             f"jiedao {rss['jiedao'][1]:.0f} MiB, pillow {rss['pillow'][1]:.0f} MiB.",
         },
     ]

@@ -165,6 +165,8 @@ STORAGES = {
         )
     },
 }
+# Without collected, hashed files (tests, `jiedao runserver`), WhiteNoise serves from the source.
+WHITENOISE_USE_FINDERS = STORAGES["staticfiles"]["BACKEND"].endswith(".StaticFilesStorage")
 MEDIA_ROOT = DATA_DIR / "documents"
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
