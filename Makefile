@@ -30,6 +30,7 @@ demo: migrate
 	$(BIN)/jiedao demo load
 
 run: demo
+	@$(BIN)/jiedao drafts purge
 	@echo ""
 	@echo "  Jiedao is starting on http://$(HOST):$(PORT)/"
 	@echo "    public form (residents):  http://$(HOST):$(PORT)/"
@@ -39,7 +40,6 @@ run: demo
 	@echo "  Demo staff logins (username / password):"
 	@$(BIN)/jiedao demo logins | sed 's/^/    /'
 	@echo ""
-	$(BIN)/jiedao drafts purge
 	JIEDAO_MANIFEST_STATIC=1 $(BIN)/jiedao collectstatic --no-input --verbosity 0
 	JIEDAO_MANIFEST_STATIC=1 exec $(BIN)/gunicorn jiedao.wsgi:application \
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --timeout 120 \

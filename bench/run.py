@@ -563,7 +563,10 @@ def write_reports(rows: list[dict], facts: dict, mode: str, elapsed: float) -> N
             f"{row['baseline_value']} {row['unit']} | {ratio} | {verdict} |"
         )
     lines += ["", "## Notes", ""]
-    lines += [f"- **{row['name']}** ({row['database']}, dataset size {row['dataset_size']}): {row['notes']}" for row in rows]
+    lines += [
+        f"- **{row['name']}** (database: {row['database']}; dataset size: {row['dataset_size']}): {row['notes']}"
+        for row in rows
+    ]
     (BENCH_DIR / "RESULTS.md").write_text("\n".join(lines) + "\n")
 
 
