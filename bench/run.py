@@ -7,11 +7,12 @@ Design notes
 - photo_pipeline_per_s: process_photo against "Pillow alone" (draft + exif_transpose + resize to
   a 2000 px long edge + JPEG q85) on the same 12 MP phone JPEGs, in the same process, in
   alternating rounds A,B,A,B so that drift (thermal, neighbours) hits both alike. Peak RSS is
-  taken in fresh subprocesses (ru_maxrss), since Pillow's pixel buffers are invisible to
-  tracemalloc.
-- status_lookup_rps: the real server, started as `make run` starts it (gunicorn, same workers
-  and threads, manifest static files, access log), on a free 127.0.0.1 port, over a throw-away
-  JIEDAO_DATA_DIR with SQLite (DATABASE_URL is removed from its environment) and the demo data.
+  taken in fresh subprocesses from /proc (VmHWM): Pillow's pixel buffers are invisible to
+  tracemalloc, and ru_maxrss inherits the parent's peak.
+- status_lookup_rps: the real server, started as `make run` starts it (gunicorn with the same
+  workers and threads, manifest static files, an access log but to a file), on a free 127.0.0.1
+  port, over a throw-away JIEDAO_DATA_DIR with SQLite (DATABASE_URL is removed from its
+  environment) and the demo data. SIGTERM and Ctrl-C stop it too.
   The load comes from a second process (this file with --loadgen): 50 threads with keep-alive
   http.client connections, bounded in time and in request count. Baseline GET /healthz and the
   status lookup alternate A,B,A,B. The server is stopped in a `finally`.
@@ -30,7 +31,6 @@ import os
 import platform
 import random
 import re
-import resource
 import shutil
 import signal
 import socket
@@ -167,7 +167,8 @@ def bench_photo_pipeline(profile: dict) -> list[dict]:
     per_s = {name: 1000 / m for name, m in ms.items()}
     n = len(photos)
     dataset = (
-        f"{n} distinct 12 MP JPEGs (4032x3024 stored; 3 with EXIF Orientation 6), q92 with "
+        f"{n} distinct 12 MP JPEGs (4032x3024 stored; {sum(o != 1 for *_, o in PHOTOS)} with EXIF "
+        f"Orientation 6), q92 with "
         f"+-{NOISE} levels of sensor noise: {min(sizes_mb):.1f}-{max(sizes_mb):.1f} MB "
         f"(mean {statistics.mean(sizes_mb):.1f} MB)"
     )
@@ -286,7 +287,7 @@ def bench_status_lookup(profile: dict) -> list[dict]:
         server = subprocess.Popen(
             [str(BIN / "gunicorn"), "jiedao.wsgi:application", "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--threads", str(threads), "--timeout", "120",
-             "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1"],
+             "--access-logfile", str(tmp / "access.log"), "--forwarded-allow-ips", "127.0.0.1"],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         wait_until_up(port, server)
@@ -299,9 +300,10 @@ def bench_status_lookup(profile: dict) -> list[dict]:
                         "duration": half, "pairs": demo["pairs"]}  # fmt: skip
                 cpu, wall = cpu_seconds(server.pid), time.perf_counter()
                 run = run_loadgen(spec)
-                run["server_cores"] = (cpu_seconds(server.pid) - cpu) / (time.perf_counter() - wall)
+                run["server_cpu_s"] = cpu_seconds(server.pid) - cpu
+                run["server_cores"] = run["server_cpu_s"] / (time.perf_counter() - wall)
                 phases[kind].append(run)
-    except BaseException:
+    except Exception:
         log.flush()
         sys.stderr.write((tmp / "gunicorn.log").read_text(errors="replace")[-3000:])
         raise
@@ -332,7 +334,8 @@ def bench_status_lookup(profile: dict) -> list[dict]:
             "ratio": round(s["rps"] / h["rps"], 3) if h["rps"] else None,
             "notes": f"POST /status/ with a real reference+phone (csrf cookie+token fetched once per "
             f"client), answer checked for the reference. Baseline GET /healthz. {setup}. "
-            f"Errors: status {s['errors']} of {s['requests']}, healthz {h['errors']} of {h['requests']}. "
+            f"Errors: status {s['errors']} of {s['requests']} ({s['error_kinds']}), "
+            f"healthz {h['errors']} of {h['requests']} ({h['error_kinds']}). "
             f"CPU cores busy (server / load generator): status {s['server_cores']:.2f} / "
             f"{s['client_cores']:.2f}, healthz {h['server_cores']:.2f} / {h['client_cores']:.2f}.",
         },
@@ -355,6 +358,18 @@ def bench_status_lookup(profile: dict) -> list[dict]:
             "baseline_value": round(h["p95"], 1),
             "ratio": round(s["p95"] / h["p95"], 3) if h["p95"] else None,
             "notes": "95th percentile latency under the same load; lower is better.",
+        },
+        {
+            **common,
+            "name": "status_lookup_server_cpu_ms",
+            "value": round(s["server_cpu_ms"], 2),
+            "unit": "ms",
+            "baseline_name": "healthz_server_cpu_ms",
+            "baseline_value": round(h["server_cpu_ms"], 2),
+            "ratio": round(s["server_cpu_ms"] / h["server_cpu_ms"], 2) if h["server_cpu_ms"] else None,
+            "notes": "Server CPU time (gunicorn master + workers, user + system) per request, over all "
+            "requests of the phases, warm-up included. Lower is better. Less sensitive to neighbours than "
+            "rps: when the server is CPU-bound, rps ratio is roughly 1 / this ratio.",
         },
         {
             **common,
@@ -401,13 +416,19 @@ def merge_phases(runs: list[dict]) -> dict:
     latencies = [ms for run in runs for ms in run["latencies_ms"]]
     ok = sum(run["ok"] for run in runs)
     errors = sum(run["errors"] for run in runs)
+    kinds = {}
+    for run in runs:
+        for failure, count in run["error_kinds"].items():
+            kinds[failure] = kinds.get(failure, 0) + count
     seconds = sum(run["seconds"] for run in runs)
     return {
         "rps": ok / seconds,
         "requests": ok + errors,
         "errors": errors,
+        "error_kinds": ", ".join(f"{count} {failure}" for failure, count in sorted(kinds.items())) or "none",
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
+        "server_cpu_ms": 1000 * sum(run["server_cpu_s"] for run in runs) / sum(run["sent"] for run in runs),
         "server_cores": statistics.mean(run["server_cores"] for run in runs),
         "client_cores": statistics.mean(run["cpu_cores"] for run in runs),
     }
@@ -429,7 +450,7 @@ def loadgen(spec: dict) -> dict:
 
     barrier = threading.Barrier(spec["clients"], action=start_clock)
     lock = threading.Lock()
-    result = {"ok": 0, "errors": 0, "latencies_ms": [], "setup_failures": []}
+    result = {"ok": 0, "errors": 0, "sent": 0, "latencies_ms": [], "setup_failures": [], "error_kinds": {}}
 
     def client(index: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -442,7 +463,8 @@ def loadgen(spec: dict) -> dict:
             return
         barrier.wait()
         ok = errors = 0
-        latencies = []
+        sent = 1 if kind == "status" else 0  # everything the server saw, warm-up and GET included
+        latencies, kinds = [], {}
         for n in range(MAX_REQUESTS_PER_CLIENT):
             start = time.perf_counter()
             if start >= clock["end"]:
@@ -459,21 +481,32 @@ def loadgen(spec: dict) -> dict:
                     conn.request("GET", "/healthz")
                 response = conn.getresponse()
                 page = response.read()
-                good = response.status == 200 and (
-                    # The reference alone would match the not-found page too (its form echoes it).
-                    kind != "status" or f'class="reference">{reference}<'.encode() in page
-                )
-            except (OSError, http.client.HTTPException):
-                good = False
+                if response.status != 200:
+                    failure = f"HTTP {response.status}"
+                # The reference alone would match the not-found page too (its form echoes it).
+                elif kind == "status" and f'class="reference">{reference}<'.encode() not in page:
+                    failure = "case not shown"
+                else:
+                    failure = None
+            except (OSError, http.client.HTTPException) as exc:
+                failure = type(exc).__name__
                 conn.close()  # http.client reconnects on the next request
+            sent += 1
             if start >= clock["measure_from"]:
                 latencies.append((time.perf_counter() - start) * 1000)
-                ok, errors = ok + good, errors + (not good)
+                if failure:
+                    errors += 1
+                    kinds[failure] = kinds.get(failure, 0) + 1
+                else:
+                    ok += 1
         conn.close()
         with lock:
             result["ok"] += ok
             result["errors"] += errors
+            result["sent"] += sent
             result["latencies_ms"] += latencies
+            for failure, count in kinds.items():
+                result["error_kinds"][failure] = result["error_kinds"].get(failure, 0) + count
 
     wall, cpu = time.perf_counter(), time.process_time()
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(spec["clients"])]
@@ -535,7 +568,11 @@ def machine_facts() -> dict:
     }
 
 
+FIELDS = ("name", "value", "unit", "database", "dataset_size", "baseline_name", "baseline_value", "ratio", "notes")
+
+
 def write_reports(rows: list[dict], facts: dict, mode: str, elapsed: float) -> None:
+    rows = [{field: row[field] for field in FIELDS} for row in rows]
     (BENCH_DIR / "results.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     lines = [
         "# Jiedao benchmark results",
@@ -584,6 +621,7 @@ def main() -> int:
         return 0
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiedao.settings")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that `finally` stops the server
     mode = "quick" if args.quick else "full"
     facts = machine_facts()
     started = time.monotonic()

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "jiedao.core",
     "jiedao.intake",
+    "jiedao.review",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +150,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing root before collectstatic
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STORAGES = {
     # Documents never sit under a public URL: the storage has no base_url and every photo is
@@ -188,7 +190,8 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "review:login"
+LOGIN_REDIRECT_URL = "review:queue"
 
 # How long unfinished applications (answers and photos) are kept before `jiedao drafts purge`.
 JIEDAO_DRAFT_MAX_AGE_HOURS = int(os.environ.get("JIEDAO_DRAFT_MAX_AGE_HOURS", "72"))

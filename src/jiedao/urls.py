@@ -4,7 +4,6 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.views import healthz
-from jiedao.intake import views as intake_views
 
 admin.site.site_header = _("街道线上服务 · 工作人员后台")
 admin.site.site_title = _("街道线上服务")
@@ -14,6 +13,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("staff/documents/<int:document_id>/", intake_views.document_photo, name="document_photo"),
+    path("staff/", include("jiedao.review.urls")),
     *i18n_patterns(path("", include("jiedao.intake.urls")), prefix_default_language=False),
 ]

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from jiedao.core.models import Role, StaffProfile
 from jiedao.intake.demo import demo_id_number
 from jiedao.intake.models import Application, Channel, DraftPhoto
 from tests.conftest import photo_bytes
@@ -219,6 +220,7 @@ def test_document_photos_are_only_for_staff(client, programme):
     url = f"/staff/documents/{document.pk}/"
     assert client.get(url).status_code == 302  # to the sign-in page
     staff = get_user_model().objects.create_user("reviewer", password="a-long-password-1", is_staff=True)
+    StaffProfile.objects.create(user=staff, role=Role.REVIEWER)
     client.force_login(staff)
     response = client.get(url)
     assert response.status_code == 200

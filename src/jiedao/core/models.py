@@ -1,6 +1,9 @@
-"""Places: the subdistrict, its neighbourhoods (居民区) and the renovation blocks (旧改地块)."""
+"""Places (the subdistrict, its neighbourhoods 居民区, the renovation blocks 旧改地块), staff roles
+with the neighbourhoods they cover, and the append-only audit trail."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -58,3 +61,72 @@ class Block(BilingualName):
         verbose_name = _("旧改地块")
         verbose_name_plural = _("旧改地块")
         ordering = ["id"]
+
+
+class Role(models.TextChoices):
+    WORKER = "worker", _("居委会工作人员")
+    REVIEWER = "reviewer", _("审核人员（旧改分指挥部）")
+    LEADER = "leader", _("街道领导（只读）")
+    ADMIN = "admin", _("系统管理员")
+
+
+class StaffProfile(models.Model):
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    neighbourhoods = models.ManyToManyField(
+        Neighbourhood, verbose_name=_("负责的居民区"), blank=True, help_text=_("居委会工作人员只能看到这些居民区的申请。")
+    )
+
+    class Meta:
+        verbose_name = _("工作人员角色")
+        verbose_name_plural = _("工作人员角色")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} · {self.get_role_display()}"
+
+
+class AuditAction(models.TextChoices):
+    VIEW_CASE = "view_case", _("查看申请")
+    VIEW_DOCUMENT = "view_document", _("查看材料照片")
+    SEARCH = "search", _("搜索申请")
+    EXPORT = "export", _("导出")
+    TRANSITION = "transition", _("办理操作")
+    FILE_APPLICATION = "file_application", _("代为录入申请")
+    ADD_DOCUMENTS = "add_documents", _("补充材料")
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("the audit trail is append-only")
+
+    def delete(self):
+        raise PermissionError("the audit trail is append-only")
+
+
+class AuditEntry(models.Model):
+    """Who did what to which case, when and from where. Written once, never changed."""
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("操作人")
+    )
+    ip_address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    action = models.CharField(_("操作"), max_length=24, choices=AuditAction.choices)
+    reference = models.CharField(_("受理编号"), max_length=32, blank=True, db_index=True)
+    detail = models.JSONField(_("详情"), default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["actor", "at"], name="audit_actor_idx")]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("the audit trail is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("the audit trail is append-only")

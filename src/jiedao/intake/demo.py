@@ -13,13 +13,14 @@ import io
 import json
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from jiedao.core.models import Block, Neighbourhood, Subdistrict
+from jiedao.core.models import Block, Neighbourhood, Role, StaffProfile, Subdistrict
 from jiedao.core.validators import id_check_char
 
 from . import services
@@ -86,19 +87,21 @@ class SampleApplicant:
     categories: tuple[str, ...]
     channel: str
     proxy: tuple[str, str, str] | None = None  # name, phone, relationship
+    progress: tuple[str, ...] = ()  # what the office has done since
 
 
 SAMPLES = [
     SampleApplicant("demo-1", "王秀英", "19460312", "13900000001", "zhongxing", "block-241", "中兴路", "1021", "7", "",
-                    ("dibao", "disabled"), Channel.PHONE),
+                    ("dibao", "disabled"), Channel.PHONE, progress=("start_review", "request_more")),
     SampleApplicant("demo-2", "陈德明", "19520818", "13900000002", "zhijiangxincun", "yuqun-west", "芷江中路", "300", "12", "201",
-                    ("disabled", "elderly_alone"), Channel.HOME_VISIT),
+                    ("disabled", "elderly_alone"), Channel.HOME_VISIT,
+                    progress=("start_review", "approve", "record_payment")),
     SampleApplicant("demo-3", "李桂兰", "19490127", "13900000003", "gonghexinlu", "block-242", "共和新路", "1500", "3", "102",
                     ("elderly_alone",), Channel.PROXY, ("李建华", "13900000013", "child")),
     SampleApplicant("demo-4", "周建国", "19610905", "13900000004", "yongtai", "block-241", "永太路", "88", "5", "301",
-                    ("serious_illness",), Channel.ONLINE),
+                    ("serious_illness",), Channel.ONLINE, progress=("start_review",)),
     SampleApplicant("demo-5", "吴美华", "19580422", "13900000005", "guangji", "yuqun-west", "光复路", "66", "9", "",
-                    ("dibao",), Channel.COUNTER),
+                    ("dibao",), Channel.COUNTER, progress=("start_review", "approve")),
     SampleApplicant("demo-6", "买买提·艾力", "19700630", "13900000006", "zhongxing", "block-242", "中兴路", "1180", "2", "",
                     ("dibao", "serious_illness"), Channel.ONLINE),
 ]
@@ -206,7 +209,17 @@ def load_places() -> Programme:
     return programme
 
 
-def load_samples(programme: Programme, *, filed_by=None) -> int:
+def load_samples(programme: Programme) -> int:
+    from jiedao.review.services import Payment, application_transition
+
+    User = get_user_model()
+    reviewer = User.objects.get(username="reviewer")
+    workers = {
+        code: User.objects.get(username=username)
+        for username, _name, role, codes in STAFF
+        if role == Role.WORKER
+        for code in codes
+    }
     created = 0
     for serial, sample in enumerate(SAMPLES, start=1):
         key = f"demo:{sample.key}"
@@ -237,14 +250,27 @@ def load_samples(programme: Programme, *, filed_by=None) -> int:
                 raw = sample_document_photo(kinds[(page - 1) % len(kinds)], seed=serial * 10 + page)
                 uploads.append((doc.code, page, process_photo(io.BytesIO(raw))))
         staff_filed = sample.channel in (Channel.PHONE, Channel.HOME_VISIT, Channel.COUNTER)
-        services.application_submit_uploads(
+        application = services.application_submit_uploads(
             programme=programme,
             answers=answers,
             uploads=uploads,
             channel=sample.channel,
-            filed_by=filed_by if staff_filed else None,
+            filed_by=workers.get(sample.neighbourhood) if staff_filed else None,
             idempotency_key=key,
         )
+        notes = {
+            "request_more": "户口簿上没有申请人本人那一页，请补拍户口簿首页和本人页。",
+            "reject": "经核对，申请人不在本次旧改地块的登记名单内。",
+        }
+        for action in sample.progress:
+            application_transition(
+                application=application,
+                action=action,
+                actor=reviewer,
+                note=notes.get(action, ""),
+                missing_document_codes=["hukou"] if action == "request_more" else (),
+                payment=Payment(Decimal("3000.00"), timezone.localdate()) if action == "record_payment" else None,
+            )
         created += 1
     return created
 
@@ -253,20 +279,34 @@ def demo_logins_path():
     return settings.DATA_DIR / "demo-logins.json"
 
 
+STAFF = [
+    # username, display name, role, neighbourhood codes
+    ("admin", "系统管理员", Role.ADMIN, ()),
+    ("reviewer", "旧改分指挥部 审核员", Role.REVIEWER, ()),
+    ("leader", "街道领导", Role.LEADER, ()),
+    ("worker_zjxc", "芷江新村居委会 社工", Role.WORKER, ("zhijiangxincun",)),
+    ("worker_yt", "永太居委会 社工", Role.WORKER, ("yongtai",)),
+    ("worker_ghxl", "共和新路居委会 社工", Role.WORKER, ("gonghexinlu",)),
+    ("worker_zx", "中兴居委会 社工", Role.WORKER, ("zhongxing", "guangji")),
+]
+
+
 def load_staff() -> dict[str, str]:
     """Demo staff with passwords generated once per installation (kept in var/, never committed)."""
     path = demo_logins_path()
     logins = json.loads(path.read_text()) if path.exists() else {}
     User = get_user_model()
-    accounts = [("admin", "管理员", True)]
-    for username, first_name, superuser in accounts:
+    for username, display_name, role, neighbourhood_codes in STAFF:
         password = logins.get(username) or secrets.token_urlsafe(9)
         user, created = User.objects.get_or_create(
-            username=username, defaults={"first_name": first_name, "is_staff": True, "is_superuser": superuser}
+            username=username,
+            defaults={"first_name": display_name, "is_staff": True, "is_superuser": role == Role.ADMIN},
         )
         if created or not user.check_password(password):
             user.set_password(password)
             user.save()
+        profile, _created = StaffProfile.objects.update_or_create(user=user, defaults={"role": role})
+        profile.neighbourhoods.set(Neighbourhood.objects.filter(code__in=neighbourhood_codes))
         logins[username] = password
     path.write_text(json.dumps(logins, ensure_ascii=False, indent=2))
     path.chmod(0o600)
@@ -277,5 +317,5 @@ def demo_load(*, with_samples: bool = True) -> dict:
     with transaction.atomic():
         programme = load_places()
         logins = load_staff()
-    created = load_samples(programme, filed_by=get_user_model().objects.get(username="admin")) if with_samples else 0
+    created = load_samples(programme) if with_samples else 0
     return {"programme": programme, "logins": logins, "samples_created": created}

@@ -98,6 +98,30 @@ class WhoForm(QuestionForm):
     )
 
 
+class StaffWhoForm(QuestionForm):
+    who = forms.ChoiceField(
+        label=_("申请人是自己办理，还是由家属代办？"),
+        choices=[("self", _("申请人本人（由我协助）")), ("proxy", _("家属代办（由我协助）"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择是申请人本人，还是家属代办。")},
+    )
+
+
+class ChannelForm(QuestionForm):
+    """Staff filing for a resident say how they are helping; residents never see this question."""
+
+    channel = forms.ChoiceField(
+        label=_("您是怎样帮助申请人办理的？"),
+        choices=[
+            ("phone", _("电话指导申请人，由我录入")),
+            ("home_visit", _("上门协助申请")),
+            ("counter", _("申请人到窗口办理")),
+        ],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择办理方式。")},
+    )
+
+
 class ProxyForm(QuestionForm):
     proxy_name = NameField(label=_("代办人（您）的姓名"), widget=_text_input(autocomplete="name"))
     proxy_phone = MobileField(
@@ -151,9 +175,12 @@ class AddressForm(QuestionForm):
     )
     address_room = forms.CharField(label=_("室"), max_length=20, required=False, widget=_text_input())
 
-    def __init__(self, *args, programme: Programme, **kwargs):
+    def __init__(self, *args, programme: Programme, neighbourhood_ids=None, **kwargs):
         super().__init__(*args, programme=programme, **kwargs)
-        self.fields["neighbourhood"].choices = [(n.code, n.display_name) for n in programme.neighbourhoods.all()]
+        neighbourhoods = programme.neighbourhoods.all()
+        if neighbourhood_ids is not None:  # a committee worker files for their own neighbourhoods only
+            neighbourhoods = neighbourhoods.filter(id__in=neighbourhood_ids)
+        self.fields["neighbourhood"].choices = [(n.code, n.display_name) for n in neighbourhoods]
         self.fields["block"].choices = [(b.code, b.display_name) for b in programme.blocks.all()]
 
     def clean_address_road(self):

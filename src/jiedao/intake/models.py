@@ -121,6 +121,24 @@ class Channel(models.TextChoices):
     PARTNER = "partner", _("一网通办")
 
 
+class Via(models.TextChoices):
+    """Where a step in a case's history came from: an intake channel, or the back office."""
+
+    ONLINE = "online", _("网上")
+    PROXY = "proxy", _("家属代办")
+    PHONE = "phone", _("电话指导")
+    HOME_VISIT = "home_visit", _("上门")
+    COUNTER = "counter", _("窗口")
+    PARTNER = "partner", _("一网通办")
+    BACK_OFFICE = "back_office", _("工作人员后台")
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank_transfer", _("银行卡转账")
+    CASH = "cash", _("现金")
+    OTHER = "other", _("其他")
+
+
 class Application(models.Model):
     reference = models.CharField(_("受理编号"), max_length=32, unique=True)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
@@ -165,6 +183,11 @@ class Application(models.Model):
 
     submitted_at = models.DateTimeField(_("受理时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    decided_at = models.DateTimeField(_("审核决定时间"), null=True, blank=True)
+
+    paid_amount = models.DecimalField(_("发放金额（元）"), max_digits=10, decimal_places=2, null=True, blank=True)
+    paid_on = models.DateField(_("发放日期"), null=True, blank=True)
+    payment_method = models.CharField(_("发放方式"), max_length=16, choices=PaymentMethod.choices, blank=True)
 
     class Meta:
         verbose_name = _("申请")
@@ -216,7 +239,7 @@ class ApplicationEvent(models.Model):
     from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=Status.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
-    channel = models.CharField(max_length=16, choices=Channel.choices)
+    channel = models.CharField(max_length=16, choices=Via.choices)
     note = models.TextField(blank=True, help_text=_("写给申请人看的说明"))
 
     class Meta:
@@ -234,6 +257,11 @@ class Document(models.Model):
     height = models.PositiveIntegerField()
     size = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Sent in after staff asked for more material: shown as new on the case page.
+    supplement = models.BooleanField(_("补充材料"), default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["document_type__order", "document_type_id", "page", "id"]

@@ -11,5 +11,6 @@ urlpatterns = [
     path("apply/<slug:code>/photos/<int:photo_id>/", views.draft_photo, name="draft_photo"),
     path("apply/done/<str:reference>/", views.done, name="done"),
     path("status/", views.status, name="status"),
+    path("status/<str:reference>/documents/", views.add_documents, name="add_documents"),
     path("large-text/", views.large_text, name="large_text"),
 ]

@@ -1,14 +1,10 @@
-"""The public side: programme list, the application wizard, confirmation and status lookup.
-
-The wizard keeps every answer and photo in a server-side ``Draft`` whose id sits in the session,
-so a page rejected for one mistake loses nothing, and going back to change an answer is a link.
-Views only translate between HTTP and the services in ``services.py``.
+"""The public side: programmes, the application wizard (see ``wizard.py``), the confirmation,
+status lookup and sending in requested documents. Views only translate between HTTP and services.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -16,23 +12,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiedao.core.context_processors import LARGE_TEXT_COOKIE
-from jiedao.core.errors import DomainError, DuplicateApplication, ValidationFailed
-from jiedao.core.http import no_store, private_photo_response
+from jiedao.core.audit import client_ip
+from jiedao.core.errors import DomainError
+from jiedao.core.http import no_store
+from jiedao.review.services import application_add_documents, outstanding_pages
 
-from . import services
-from .forms import AddressForm, ApplicantForm, CategoriesForm, ConsentForm, ProxyForm, WhoForm
-from .lifecycle import RESIDENT_EXPLANATIONS
-from .models import Application, Document, DocumentType, Draft, DraftPhoto, Programme
+from . import wizard
+from .lifecycle import RESIDENT_EXPLANATIONS, Status
+from .models import Application, Programme, Via
 from .photos import PhotoRejected, process_photo
-from .selectors import application_for_resident, missing_pages, programmes_for_public, required_documents
+from .selectors import application_for_resident, programmes_for_public
+from .wizard import PUBLIC_DESK, photo_rejection_message
 
-QUESTION_STEPS = {
-    "who": WhoForm,
-    "proxy": ProxyForm,
-    "applicant": ApplicantForm,
-    "address": AddressForm,
-    "categories": CategoriesForm,
-}
 def home(request):
     return render(request, "intake/home.html", {"programmes": programmes_for_public()})
 
@@ -47,7 +38,7 @@ def programme_detail(request, code):
             "programme": programme,
             "categories": categories,
             "common_documents": programme.common_documents.all(),
-            "draft": _session_draft(request, programme),
+            "draft": wizard.session_draft(PUBLIC_DESK, request, programme),
         },
     )
 
@@ -55,239 +46,18 @@ def programme_detail(request, code):
 @require_POST
 def start(request, code):
     programme = get_object_or_404(Programme, code=code)
-    draft = _session_draft(request, programme)
-    if draft is None or draft.application_id:
-        try:
-            draft = services.draft_start(programme=programme)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return redirect("intake:programme", code=code)
-        request.session.setdefault("drafts", {})[programme.code] = str(draft.pk)
-        request.session.modified = True
-    return redirect("intake:step", code=code, step=_first_unanswered(draft))
+    return wizard.start(PUBLIC_DESK, request, programme) or redirect("intake:programme", code=code)
 
 
 def step(request, code, step):
     programme = get_object_or_404(Programme, code=code)
-    draft = _session_draft(request, programme)
-    if draft is None or draft.application_id:
-        return redirect("intake:programme", code=code)
-    steps = _steps(draft)
-    if step not in steps:
-        raise Http404
-    first_open = _first_unanswered(draft)
-    if steps.index(step) > steps.index(first_open):
-        return redirect("intake:step", code=code, step=first_open)
-    returning = request.GET.get("return") == "check" or request.POST.get("return") == "check"
-
-    if step == "check":
-        return _check_step(request, programme, draft, steps)
-    if step.startswith("doc-"):
-        return _photo_step(request, programme, draft, steps, step, returning)
-
-    form_class = QUESTION_STEPS[step]
-    if request.method == "POST":
-        form = form_class(request.POST, programme=programme)
-        if form.is_valid():
-            services.draft_save_answers(draft=draft, answers=_serialisable(form.cleaned_data))
-            return _go_on(draft, step, returning)
-    else:
-        form = form_class(initial=draft.answers, programme=programme)
-    return _render_step(request, programme, draft, steps, step, {"form": form, "returning": returning})
-
-
-def _photo_step(request, programme, draft, steps, step, returning):
-    document_type = get_object_or_404(DocumentType, programme=programme, code=step.removeprefix("doc-"))
-    errors: dict[int, str] = {}
-    if request.method == "POST":
-        for page in range(1, document_type.pages + 1):
-            upload = request.FILES.get(f"page_{page}")
-            if upload is None:
-                continue
-            try:
-                photo = process_photo(upload)
-            except PhotoRejected as rejected:
-                errors[page] = photo_rejection_message(rejected)
-                continue
-            services.draft_put_photo(draft=draft, document_type=document_type, page=page, photo=photo)
-    have = {p.page: p for p in draft.photos.filter(document_type=document_type)}
-    if request.method == "POST" and not errors:
-        missing = [page for page in range(1, document_type.pages + 1) if page not in have]
-        if not missing:
-            return _go_on(draft, step, returning)
-        for page in missing:
-            errors[page] = _("请拍摄或选择“%(page)s”的照片。") % {
-                "page": document_type.page_label(page) or document_type.display_name
-            }
-    pages = [
-        {
-            "number": page,
-            "label": document_type.page_label(page),
-            "photo": have.get(page),
-            "error": errors.get(page),
-        }
-        for page in range(1, document_type.pages + 1)
-    ]
-    return _render_step(
-        request,
-        programme,
-        draft,
-        steps,
-        step,
-        {"document_type": document_type, "pages": pages, "errors": errors, "returning": returning},
+    return wizard.step(
+        PUBLIC_DESK, request, programme, step, on_missing_draft=lambda: redirect("intake:programme", code=code)
     )
-
-
-def photo_rejection_message(rejected: PhotoRejected) -> str:
-    return {
-        "too_large": _("这张照片超过20MB，太大了。请重新拍一张，或选择较小的照片。"),
-        "empty": _("这个文件是空的，请重新拍照或选择照片。"),
-        "not_an_image": _("这个文件不是照片。请拍照，或选择JPG、PNG、HEIC、WebP格式的照片。"),
-        "unsupported_format": _("不支持这种图片格式。请选择JPG、PNG、HEIC或WebP格式的照片。"),
-        "too_many_pixels": _("这张照片的像素太多，无法处理。请用手机相机正常拍摄后再上传。"),
-        "corrupt": _("这张照片已损坏或没有上传完整，请重新拍照或选择照片。"),
-    }.get(rejected.code, _("这张照片无法使用，请重新拍照或选择照片。"))
-
-
-def _check_step(request, programme, draft, steps):
-    answers = draft.answers
-    documents = required_documents(programme, answers.get("categories", []))
-    photos = list(draft.photos.select_related("document_type"))
-    error_list: list[str] = []
-    form = ConsentForm(programme=programme)
-    if request.method == "POST":
-        form = ConsentForm(request.POST, programme=programme)
-        if form.is_valid():
-            try:
-                application = services.draft_submit(draft=draft, answers=_serialisable(form.cleaned_data))
-            except DuplicateApplication as duplicate:
-                error_list.append(duplicate.message)
-            except ValidationFailed as failed:
-                error_list.extend(message for messages_ in failed.errors.values() for message in messages_)
-            except DomainError as error:
-                error_list.append(error.message)
-            else:
-                submitted = request.session.setdefault("submitted", [])
-                if application.reference not in submitted:
-                    submitted.append(application.reference)
-                request.session.get("drafts", {}).pop(programme.code, None)
-                request.session.modified = True
-                return redirect("intake:done", reference=application.reference)
-    categories = programme.categories.filter(code__in=answers.get("categories", []))
-    return _render_step(
-        request,
-        programme,
-        draft,
-        steps,
-        "check",
-        {
-            "form": form,
-            "answers": answers,
-            "categories": categories,
-            "neighbourhood": programme.neighbourhoods.filter(code=answers.get("neighbourhood")).first(),
-            "block": programme.blocks.filter(code=answers.get("block")).first(),
-            "relationship": dict(ProxyForm.base_fields["proxy_relationship"].choices).get(
-                answers.get("proxy_relationship")
-            ),
-            "documents": [
-                {"type": doc, "photos": [p for p in photos if p.document_type_id == doc.id]} for doc in documents
-            ],
-            "submit_errors": error_list,
-        },
-    )
-
-
-def _render_step(request, programme, draft, steps, step, context):
-    template = "intake/check.html" if step == "check" else (
-        "intake/photo_step.html" if step.startswith("doc-") else "intake/question_step.html"
-    )
-    response = render(
-        request,
-        template,
-        {
-            "programme": programme,
-            "draft": draft,
-            "step": step,
-            "step_number": steps.index(step) + 1,
-            "step_count": len(steps),
-            "step_percent": round(100 * (steps.index(step) + 1) / len(steps)),
-            "previous_step": steps[steps.index(step) - 1] if steps.index(step) > 0 else None,
-            "step_title": _step_title(step, context),
-            **context,
-        },
-    )
-    return no_store(response)
-
-
-def _step_title(step, context):
-    titles = {
-        "who": _("您是为谁申请？"),
-        "proxy": _("代办人信息"),
-        "applicant": _("申请人信息"),
-        "address": _("申请人住址"),
-        "categories": _("特殊对象类别"),
-        "check": _("核对并提交"),
-    }
-    if step.startswith("doc-"):
-        return _("拍照上传：%(document)s") % {"document": context["document_type"].display_name}
-    return titles[step]
-
-
-def _go_on(draft, step, returning):
-    steps = _steps(draft)
-    if returning:
-        target = _first_unanswered(draft)
-        return redirect("intake:step", code=draft.programme.code, step=target)
-    index = steps.index(step) if step in steps else 0
-    return redirect("intake:step", code=draft.programme.code, step=steps[min(index + 1, len(steps) - 1)])
-
-
-def _steps(draft: Draft) -> list[str]:
-    answers = draft.answers
-    steps = ["who"]
-    if answers.get("who") == "proxy":
-        steps.append("proxy")
-    steps += ["applicant", "address", "categories"]
-    steps += [f"doc-{doc.code}" for doc in required_documents(draft.programme, answers.get("categories", []))]
-    steps.append("check")
-    return steps
-
-
-def _first_unanswered(draft: Draft) -> str:
-    """The first step whose answers are missing or no longer valid; "check" when all are done."""
-    answers = draft.answers
-    programme = draft.programme
-    for step in _steps(draft):
-        if step in QUESTION_STEPS:
-            if not QUESTION_STEPS[step](answers, programme=programme).is_valid():
-                return step
-        elif step.startswith("doc-"):
-            doc = programme.document_types.get(code=step.removeprefix("doc-"))
-            present = {(doc.id, page) for page in draft.photos.filter(document_type=doc).values_list("page", flat=True)}
-            if missing_pages([doc], present):
-                return step
-    return "check"
-
-
-def _serialisable(cleaned: dict) -> dict:
-    return {key: (list(value) if isinstance(value, (list, tuple)) else value) for key, value in cleaned.items()}
-
-
-def _session_draft(request, programme) -> Draft | None:
-    draft_id = request.session.get("drafts", {}).get(programme.code)
-    if not draft_id:
-        return None
-    return Draft.objects.select_related("programme").filter(pk=draft_id, programme=programme).first()
 
 
 def draft_photo(request, code, photo_id):
-    """The resident's own preview of a photo in their unfinished application."""
-    programme = get_object_or_404(Programme, code=code)
-    draft = _session_draft(request, programme)
-    if draft is None:
-        raise Http404
-    photo = get_object_or_404(DraftPhoto, pk=photo_id, draft=draft)
-    return private_photo_response(photo.file.open("rb"), filename=f"photo-{photo.pk}.jpg")
+    return wizard.draft_photo(PUBLIC_DESK, request, get_object_or_404(Programme, code=code), photo_id)
 
 
 def done(request, reference):
@@ -319,16 +89,83 @@ def status(request):
     if request.method == "POST":
         application = application_for_resident(request.POST.get("reference", ""), request.POST.get("phone", ""))
         not_found = application is None
+        if application is not None:
+            # This browser proved it knows the pair: it may send in the documents asked for.
+            cases = request.session.setdefault("resident_cases", [])
+            if application.reference not in cases:
+                cases.append(application.reference)
+                request.session.modified = True
     context = {"application": application, "not_found": not_found, "reference": request.POST.get("reference", "")}
     if application is not None:
-        context.update(
-            {
-                "explanation": RESIDENT_EXPLANATIONS[application.status],
-                "events": application.events.all(),
-                "missing_documents": application.missing_documents.all(),
-            }
-        )
+        context.update(_status_context(application))
     return no_store(render(request, "intake/status.html", context))
+
+
+def _status_context(application: Application) -> dict:
+    return {
+        "explanation": RESIDENT_EXPLANATIONS[application.status],
+        "events": application.events.all(),
+        "missing_documents": application.missing_documents.all(),
+        "outstanding": outstanding_pages(application) if application.status == Status.NEEDS_MORE else [],
+    }
+
+
+def add_documents(request, reference):
+    """The resident (or someone helping them) sends in the documents staff asked for."""
+    if reference not in request.session.get("resident_cases", []):
+        return redirect("intake:status")
+    application = get_object_or_404(Application.objects.select_related("programme"), reference=reference)
+    outstanding = outstanding_pages(application) if application.status == Status.NEEDS_MORE else []
+    errors: dict[str, str] = {}
+    if request.method == "POST" and outstanding:
+        uploads = []
+        for gap in outstanding:
+            key = f"doc_{gap.document_type.code}_{gap.page}"
+            upload = request.FILES.get(key)
+            if upload is None:
+                continue
+            try:
+                uploads.append((gap.document_type.code, gap.page, process_photo(upload)))
+            except PhotoRejected as rejected:
+                errors[key] = photo_rejection_message(rejected)
+        if uploads:
+            try:
+                application = application_add_documents(
+                    application=application, uploads=uploads, via=Via.ONLINE, ip=client_ip(request)
+                )
+            except DomainError as error:
+                errors["__all__"] = str(error.message)
+        elif not errors:
+            errors["__all__"] = _("请先拍照或选择照片，再点上传。")
+        if not errors:
+            if application.status == Status.RESUBMITTED:
+                messages.success(request, _("补充材料已经收到，工作人员会继续审核。"))
+            else:
+                messages.success(request, _("已收到这几张照片。还有材料没有补齐，请继续上传。"))
+            return redirect("intake:add_documents", reference=reference)
+        outstanding = outstanding_pages(application) if application.status == Status.NEEDS_MORE else []
+    fields = [
+        {
+            "key": f"doc_{gap.document_type.code}_{gap.page}",
+            "document_type": gap.document_type,
+            "label": gap.document_type.page_label(gap.page),
+            "error": errors.get(f"doc_{gap.document_type.code}_{gap.page}"),
+        }
+        for gap in outstanding
+    ]
+    return no_store(
+        render(
+            request,
+            "intake/add_documents.html",
+            {
+                "application": application,
+                "fields": fields,
+                "form_error": errors.get("__all__"),
+                "error_pairs": [(f"field-{f['key']}", f["error"]) for f in fields if f["error"]],
+                **_status_context(application),
+            },
+        )
+    )
 
 
 @require_POST
@@ -343,10 +180,3 @@ def large_text(request):
     else:
         response.delete_cookie(LARGE_TEXT_COOKIE)
     return response
-
-
-@staff_member_required
-def document_photo(request, document_id):
-    """A stored document photo, for staff only."""
-    document = get_object_or_404(Document.objects.select_related("application"), pk=document_id)
-    return private_photo_response(document.file.open("rb"), filename=f"{document.application.reference}-{document.pk}.jpg")

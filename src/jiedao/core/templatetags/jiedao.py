@@ -47,3 +47,18 @@ def address_of(answers):
         answers.get("address_number", ""),
         answers.get("address_room", ""),
     )
+
+
+@register.filter
+def page_label(document_type, page):
+    return document_type.page_label(page)
+
+
+@register.filter
+def split(text):
+    return text.split()
+
+
+@register.filter
+def field(form, name):
+    return form[name]

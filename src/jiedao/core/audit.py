@@ -1,0 +1,20 @@
+"""Writing the audit trail: one call per thing a member of staff saw or did."""
+
+from __future__ import annotations
+
+from .models import AuditAction, AuditEntry
+
+
+def client_ip(request) -> str | None:
+    """The address Django saw; behind a proxy, the proxy's own header handling sets REMOTE_ADDR."""
+    return request.META.get("REMOTE_ADDR") if request is not None else None
+
+
+def audit_record(*, actor, action: AuditAction | str, reference: str = "", ip: str | None = None, **detail) -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        reference=reference,
+        ip_address=ip,
+        detail=detail,
+    )

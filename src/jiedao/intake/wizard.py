@@ -1,0 +1,317 @@
+"""The application wizard, one question group per page, for two desks.
+
+The public desk is the resident (or a family member) on their own phone. The staff desk is a
+committee worker filing for a resident by phone, at home or at the counter: the same steps and
+checks, plus a first question (how they are helping) and neighbourhood choices limited to their
+own. Every answer and photo lives in a server-side ``Draft`` whose id sits in the session, so a
+page rejected for one mistake loses nothing and "change" on the check page is just a link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from jiedao.core.errors import DomainError, DuplicateApplication, ValidationFailed
+from jiedao.core.http import no_store, private_photo_response
+
+from . import services
+from .forms import AddressForm, ApplicantForm, CategoriesForm, ChannelForm, ConsentForm, ProxyForm, WhoForm
+from .models import Application, Channel, DocumentType, Draft, DraftPhoto, Programme
+from .photos import PhotoRejected, process_photo
+from .selectors import missing_pages, required_documents
+
+QUESTION_FORMS = {
+    "channel": ChannelForm,
+    "who": WhoForm,
+    "proxy": ProxyForm,
+    "applicant": ApplicantForm,
+    "address": AddressForm,
+    "categories": CategoriesForm,
+}
+
+
+@dataclass(frozen=True)
+class Desk:
+    namespace: str
+    session_key: str
+    base_template: str
+    first_steps: tuple[str, ...] = ()
+    # The neighbourhoods this user may file for (None: all of the programme's).
+    neighbourhood_scope: Callable = field(default=lambda request: None)
+    # Where a finished application goes: returns a redirect response.
+    on_submitted: Callable = field(default=None)
+    # Question forms that read differently at this desk.
+    form_overrides: dict = field(default_factory=dict)
+
+    def form_class(self, step: str):
+        return self.form_overrides.get(step) or QUESTION_FORMS[step]
+
+    def url(self, name: str) -> str:
+        return f"{self.namespace}:{name}"
+
+
+def _form(desk: Desk, request, step: str, programme: Programme, data=None, initial=None):
+    kwargs = {"programme": programme}
+    if step == "address":
+        kwargs["neighbourhood_ids"] = desk.neighbourhood_scope(request)
+    return desk.form_class(step)(data, initial=initial, **kwargs)
+
+
+def steps_of(desk: Desk, draft: Draft) -> list[str]:
+    answers = draft.answers
+    steps = [*desk.first_steps, "who"]
+    if answers.get("who") == "proxy":
+        steps.append("proxy")
+    steps += ["applicant", "address", "categories"]
+    steps += [f"doc-{doc.code}" for doc in required_documents(draft.programme, answers.get("categories", []))]
+    steps.append("check")
+    return steps
+
+
+def first_unanswered(desk: Desk, request, draft: Draft) -> str:
+    """The first step whose answers are missing or no longer valid; "check" when all are done."""
+    programme = draft.programme
+    have = set(draft.photos.values_list("document_type__code", "page"))
+    for step in steps_of(desk, draft):
+        if step in QUESTION_FORMS:
+            if not _form(desk, request, step, programme, data=draft.answers).is_valid():
+                return step
+        elif step.startswith("doc-"):
+            doc = programme.document_types.get(code=step.removeprefix("doc-"))
+            if missing_pages([doc], {(doc.id, page) for code, page in have if code == doc.code}):
+                return step
+    return "check"
+
+
+def session_draft(desk: Desk, request, programme: Programme) -> Draft | None:
+    draft_id = request.session.get(desk.session_key, {}).get(programme.code)
+    if not draft_id:
+        return None
+    drafts = Draft.objects.select_related("programme").filter(pk=draft_id, programme=programme)
+    if request.user.is_authenticated and desk.first_steps:
+        drafts = drafts.filter(filed_by=request.user)
+    return drafts.first()
+
+
+def start(desk: Desk, request, programme: Programme):
+    draft = session_draft(desk, request, programme)
+    if draft is None or draft.application_id:
+        filed_by = request.user if desk.first_steps else None
+        try:
+            draft = services.draft_start(programme=programme, filed_by=filed_by)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return None
+        request.session.setdefault(desk.session_key, {})[programme.code] = str(draft.pk)
+        request.session.modified = True
+    return redirect(desk.url("step"), code=programme.code, step=first_unanswered(desk, request, draft))
+
+
+def step(desk: Desk, request, programme: Programme, step: str, *, on_missing_draft):
+    draft = session_draft(desk, request, programme)
+    if draft is None or draft.application_id:
+        return on_missing_draft()
+    steps = steps_of(desk, draft)
+    if step not in steps:
+        raise Http404
+    first_open = first_unanswered(desk, request, draft)
+    if steps.index(step) > steps.index(first_open):
+        return redirect(desk.url("step"), code=programme.code, step=first_open)
+    returning = request.GET.get("return") == "check" or request.POST.get("return") == "check"
+    if step == "check":
+        return _check_step(desk, request, programme, draft, steps)
+    if step.startswith("doc-"):
+        return _photo_step(desk, request, programme, draft, steps, step, returning)
+
+    if request.method == "POST":
+        form = _form(desk, request, step, programme, data=request.POST)
+        if form.is_valid():
+            services.draft_save_answers(draft=draft, answers=_serialisable(form.cleaned_data))
+            return _go_on(desk, request, draft, step, returning)
+    else:
+        form = _form(desk, request, step, programme, initial=draft.answers)
+    return _render(desk, request, programme, steps, step, {"form": form, "returning": returning})
+
+
+def _photo_step(desk, request, programme, draft, steps, step, returning):
+    document_type = get_object_or_404(DocumentType, programme=programme, code=step.removeprefix("doc-"))
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        for page in range(1, document_type.pages + 1):
+            upload = request.FILES.get(f"page_{page}")
+            if upload is None:
+                continue
+            try:
+                photo = process_photo(upload)
+            except PhotoRejected as rejected:
+                errors[page] = photo_rejection_message(rejected)
+                continue
+            services.draft_put_photo(draft=draft, document_type=document_type, page=page, photo=photo)
+    have = {p.page: p for p in draft.photos.filter(document_type=document_type)}
+    if request.method == "POST" and not errors:
+        missing = [page for page in range(1, document_type.pages + 1) if page not in have]
+        if not missing:
+            return _go_on(desk, request, draft, step, returning)
+        for page in missing:
+            errors[page] = _("请拍摄或选择“%(page)s”的照片。") % {
+                "page": document_type.page_label(page) or document_type.display_name
+            }
+    pages = [
+        {"number": page, "label": document_type.page_label(page), "photo": have.get(page), "error": errors.get(page)}
+        for page in range(1, document_type.pages + 1)
+    ]
+    return _render(
+        desk,
+        request,
+        programme,
+        steps,
+        step,
+        {"document_type": document_type, "pages": pages, "errors": errors, "returning": returning},
+    )
+
+
+def photo_rejection_message(rejected: PhotoRejected) -> str:
+    return {
+        "too_large": _("这张照片超过20MB，太大了。请重新拍一张，或选择较小的照片。"),
+        "empty": _("这个文件是空的，请重新拍照或选择照片。"),
+        "not_an_image": _("这个文件不是照片。请拍照，或选择JPG、PNG、HEIC、WebP格式的照片。"),
+        "unsupported_format": _("不支持这种图片格式。请选择JPG、PNG、HEIC或WebP格式的照片。"),
+        "too_many_pixels": _("这张照片的像素太多，无法处理。请用手机相机正常拍摄后再上传。"),
+        "corrupt": _("这张照片已损坏或没有上传完整，请重新拍照或选择照片。"),
+    }.get(rejected.code, _("这张照片无法使用，请重新拍照或选择照片。"))
+
+
+def _check_step(desk, request, programme, draft, steps):
+    answers = draft.answers
+    documents = required_documents(programme, answers.get("categories", []))
+    photos = list(draft.photos.select_related("document_type"))
+    error_list: list[str] = []
+    form = ConsentForm(programme=programme)
+    if request.method == "POST":
+        form = ConsentForm(request.POST, programme=programme)
+        if form.is_valid():
+            try:
+                application = services.draft_submit(
+                    draft=draft,
+                    answers=_serialisable(form.cleaned_data),
+                    channel=answers.get("channel", Channel.ONLINE),
+                    filed_by=draft.filed_by,
+                )
+            except DuplicateApplication as duplicate:
+                error_list.append(duplicate.message)
+            except ValidationFailed as failed:
+                error_list.extend(message for messages_ in failed.errors.values() for message in messages_)
+            except DomainError as error:
+                error_list.append(error.message)
+            else:
+                request.session.get(desk.session_key, {}).pop(programme.code, None)
+                request.session.modified = True
+                return desk.on_submitted(request, application)
+    categories = programme.categories.filter(code__in=answers.get("categories", []))
+    return _render(
+        desk,
+        request,
+        programme,
+        steps,
+        "check",
+        {
+            "form": form,
+            "answers": answers,
+            "channel_label": dict(ChannelForm.base_fields["channel"].choices).get(answers.get("channel")),
+            "who_label": dict(desk.form_class("who").base_fields["who"].choices).get(answers.get("who")),
+            "categories": categories,
+            "neighbourhood": programme.neighbourhoods.filter(code=answers.get("neighbourhood")).first(),
+            "block": programme.blocks.filter(code=answers.get("block")).first(),
+            "relationship": dict(ProxyForm.base_fields["proxy_relationship"].choices).get(
+                answers.get("proxy_relationship")
+            ),
+            "documents": [
+                {"type": doc, "photos": [p for p in photos if p.document_type_id == doc.id]} for doc in documents
+            ],
+            "submit_errors": error_list,
+        },
+    )
+
+
+STEP_TITLES = {
+    "channel": lambda: _("办理方式"),
+    "who": lambda: _("您是为谁申请？"),
+    "proxy": lambda: _("代办人信息"),
+    "applicant": lambda: _("申请人信息"),
+    "address": lambda: _("申请人住址"),
+    "categories": lambda: _("特殊对象类别"),
+    "check": lambda: _("核对并提交"),
+}
+
+
+def _render(desk, request, programme, steps, step, context):
+    if step == "check":
+        template = "intake/check.html"
+        title = STEP_TITLES["check"]()
+    elif step.startswith("doc-"):
+        template = "intake/photo_step.html"
+        title = _("拍照上传：%(document)s") % {"document": context["document_type"].display_name}
+    else:
+        template = "intake/question_step.html"
+        title = STEP_TITLES[step]()
+    index = steps.index(step)
+    response = render(
+        request,
+        template,
+        {
+            "desk": desk,
+            "base_template": desk.base_template,
+            "step_url": desk.url("step"),
+            "photo_url": desk.url("draft_photo"),
+            "programme": programme,
+            "step": step,
+            "step_number": index + 1,
+            "step_count": len(steps),
+            "step_percent": round(100 * (index + 1) / len(steps)),
+            "previous_step": steps[index - 1] if index > 0 else None,
+            "exit_url": desk.url("programme"),
+            "step_title": title,
+            **context,
+        },
+    )
+    return no_store(response)
+
+
+def _go_on(desk, request, draft, step, returning):
+    steps = steps_of(desk, draft)
+    if returning:
+        return redirect(desk.url("step"), code=draft.programme.code, step=first_unanswered(desk, request, draft))
+    index = steps.index(step) if step in steps else 0
+    return redirect(desk.url("step"), code=draft.programme.code, step=steps[min(index + 1, len(steps) - 1)])
+
+
+def _serialisable(cleaned: dict) -> dict:
+    return {key: (list(value) if isinstance(value, (list, tuple)) else value) for key, value in cleaned.items()}
+
+
+def draft_photo(desk: Desk, request, programme: Programme, photo_id: int):
+    """The filer's own preview of a photo in their unfinished application."""
+    draft = session_draft(desk, request, programme)
+    if draft is None:
+        raise Http404
+    photo = get_object_or_404(DraftPhoto, pk=photo_id, draft=draft)
+    return private_photo_response(photo.file.open("rb"), filename=f"photo-{photo.pk}.jpg")
+
+
+def submitted_to_public(request, application: Application):
+    submitted = request.session.setdefault("submitted", [])
+    if application.reference not in submitted:
+        submitted.append(application.reference)
+        request.session.modified = True
+    return redirect("intake:done", reference=application.reference)
+
+
+PUBLIC_DESK = Desk(
+    namespace="intake", session_key="drafts", base_template="base.html", on_submitted=submitted_to_public
+)

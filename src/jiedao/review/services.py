@@ -1,0 +1,195 @@
+"""Writes of the back office: moving a case through its life, and adding requested documents.
+
+Every transition goes through ``application_transition``: it locks the case, checks the one table
+of allowed transitions (``intake.lifecycle.TRANSITIONS``) against the status *now* — not the
+status the reviewer saw — and writes the new status, a history entry and an audit entry together.
+Two reviewers approving at the same moment: the first wins, the second is told the case has
+already changed and nothing else happens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.core.audit import audit_record
+from jiedao.core.errors import DomainError, ValidationFailed
+from jiedao.core.models import AuditAction
+from jiedao.intake.lifecycle import TRANSITIONS, Action, Status
+from jiedao.intake.models import Application, ApplicationEvent, Document, PaymentMethod, Via
+from jiedao.intake.photos import ProcessedPhoto
+from jiedao.intake.selectors import missing_pages
+from jiedao.intake.services import photo_delete, photo_store
+
+
+@dataclass(frozen=True)
+class Payment:
+    amount: Decimal
+    paid_on: dt.date
+    method: str = PaymentMethod.BANK_TRANSFER
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
+
+def application_transition(
+    *,
+    application: Application,
+    action: str,
+    actor,
+    via: str = Via.BACK_OFFICE,
+    note: str = "",
+    missing_document_codes: Iterable[str] = (),
+    payment: Payment | None = None,
+    expected_status: str | None = None,
+    ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Application:
+    """Take ``action`` on the case, or raise ``IllegalTransition`` / ``ValidationFailed``."""
+    if action not in TRANSITIONS:
+        raise IllegalTransition(_("没有这种操作。"))
+    note = (note or "").strip()
+    missing_document_codes = [code for code in missing_document_codes if code]
+    errors: dict[str, list[str]] = {}
+    if action == Action.REQUEST_MORE:
+        if not missing_document_codes:
+            errors["missing_documents"] = [_("请勾选需要补充的材料。")]
+        if not note:
+            errors["note"] = [_("请写一句给申请人的说明，告诉他要补什么、怎么补。")]
+    if action == Action.REJECT and not note:
+        errors["note"] = [_("请写明不通过的原因，申请人会看到这段说明。")]
+    if action == Action.RECORD_PAYMENT:
+        if payment is None or payment.amount is None or payment.amount <= 0:
+            errors["amount"] = [_("请填写发放金额（大于0）。")]
+        if payment is None or payment.paid_on is None:
+            errors["paid_on"] = [_("请填写发放日期。")]
+        elif payment.paid_on > timezone.localdate():
+            errors["paid_on"] = [_("发放日期不能晚于今天。")]
+        if payment is not None and payment.method not in PaymentMethod.values:
+            errors["method"] = [_("请选择发放方式。")]
+    if errors:
+        raise ValidationFailed(errors)
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = Application.objects.select_for_update().get(pk=application.pk)
+        if expected_status and case.status != expected_status:
+            raise IllegalTransition(
+                _("这份申请刚刚已被别人处理，现在的状态是“%(status)s”。请刷新页面后再看。")
+                % {"status": case.get_status_display()}
+            )
+        if action == Action.REQUEST_MORE:
+            documents = list(case.programme.document_types.filter(code__in=missing_document_codes))
+            if len(documents) != len(set(missing_document_codes)):
+                raise ValidationFailed({"missing_documents": [_("请从列表中选择材料。")]})
+        _move(case, action, actor=actor, via=via, note=note, now=now)
+        if action == Action.REQUEST_MORE:
+            case.missing_documents.set(documents)
+        elif action == Action.RECORD_PAYMENT:
+            case.paid_amount, case.paid_on, case.payment_method = payment.amount, payment.paid_on, payment.method
+            case.save(update_fields=["paid_amount", "paid_on", "payment_method"])
+        audit_record(actor=actor, action=AuditAction.TRANSITION, reference=case.reference, ip=ip, transition=action)
+    return case
+
+
+def _move(case: Application, action: str, *, actor, via: str, note: str, now: dt.datetime) -> None:
+    sources, target = TRANSITIONS[action]
+    if case.status not in sources:
+        raise IllegalTransition(
+            _("这份申请现在是“%(status)s”，不能“%(action)s”。")
+            % {"status": case.get_status_display(), "action": Action(action).label}
+        )
+    previous = case.status
+    case.status = target
+    fields = ["status", "updated_at"]
+    if target in (Status.APPROVED, Status.REJECTED):
+        case.decided_at = now
+        fields.append("decided_at")
+    case.save(update_fields=fields)
+    if action == Action.RESUBMIT:
+        case.missing_documents.clear()
+    ApplicationEvent.objects.create(
+        application=case,
+        at=now,
+        from_status=previous,
+        to_status=target,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        channel=via,
+        note=note,
+    )
+
+
+def _last_request_at(case: Application) -> dt.datetime | None:
+    event = case.events.filter(to_status=Status.NEEDS_MORE).order_by("-at", "-id").first()
+    return event.at if event else None
+
+
+def outstanding_pages(case: Application):
+    """Pages of the requested documents not yet sent in since the request."""
+    requested = list(case.missing_documents.all())
+    since = _last_request_at(case)
+    sent = Document.objects.filter(application=case, supplement=True)
+    if since:
+        sent = sent.filter(created_at__gte=since)
+    return missing_pages(requested, set(sent.values_list("document_type_id", "page")))
+
+
+def application_add_documents(
+    *,
+    application: Application,
+    uploads: Sequence[tuple[str, int, ProcessedPhoto]],
+    actor=None,
+    via: str = Via.ONLINE,
+    ip: str | None = None,
+    now: dt.datetime | None = None,
+) -> Application:
+    """Store requested documents; once every requested page is in, the case returns to review.
+
+    Pages can come one at a time (a resident may have only one document at hand); each stored
+    page is kept. Photos of a failed call are deleted again.
+    """
+    if not uploads:
+        raise ValidationFailed({"documents": [_("请至少上传一张照片。")]})
+    now = now or timezone.now()
+    stored: list[tuple[str, int, str, ProcessedPhoto]] = []
+    try:
+        for code, page, photo in uploads:
+            stored.append((code, page, photo_store(photo), photo))
+        with transaction.atomic():
+            case = Application.objects.select_for_update().get(pk=application.pk)
+            if case.status != Status.NEEDS_MORE:
+                raise IllegalTransition(_("这份申请现在不需要补充材料。"))
+            requested = {doc.code: doc for doc in case.missing_documents.all()}
+            for code, page, name, photo in stored:
+                doc = requested.get(code)
+                if doc is None or not 1 <= page <= doc.pages:
+                    raise ValidationFailed({f"doc_{code}": [_("这份材料不在需要补充的清单里。")]})
+                Document.objects.create(
+                    application=case,
+                    document_type=doc,
+                    page=page,
+                    file=name,
+                    width=photo.width,
+                    height=photo.height,
+                    size=len(photo.content),
+                    created_at=now,
+                    supplement=True,
+                    uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
+                )
+            audit_record(
+                actor=actor, action=AuditAction.ADD_DOCUMENTS, reference=case.reference, ip=ip, pages=len(stored)
+            )
+            if not outstanding_pages(case):
+                _move(case, Action.RESUBMIT, actor=actor, via=via, note="", now=now)
+    except BaseException:
+        for _code, _page, name, _photo in stored:
+            photo_delete(name)
+        raise
+    return case

@@ -1,0 +1,307 @@
+"""The back office: the queue, the case page and its actions, staff filing, the audit trail.
+
+Every view starts from the scoping helpers in ``access.py`` (a case outside the user's
+neighbourhoods is a 404), writes through services, and records what staff saw in the audit trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from jiedao.core.audit import audit_record, client_ip
+from jiedao.core.errors import DomainError, ValidationFailed
+from jiedao.core.http import no_store, private_photo_response
+from jiedao.core.models import AuditAction, AuditEntry, Block, Neighbourhood
+from jiedao.intake import wizard
+from jiedao.intake.forms import StaffWhoForm
+from jiedao.intake.lifecycle import Action, Status, allowed_actions
+from jiedao.intake.models import Category, Programme, Via
+from jiedao.intake.photos import PhotoRejected, process_photo
+
+from . import access
+from .forms import AuditFilterForm, QueueFilterForm, TransitionForm
+from .selectors import QueueFilters, queue, search_kind
+from .services import Payment, application_add_documents, application_transition, outstanding_pages
+
+PAGE_SIZE = 30
+
+
+def staff_required(view):
+    """Signed-in staff with a role; anyone else is sent to sign in (or gets 404 if signed in)."""
+
+    @login_required(login_url="review:login")
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if access.staff_role(request.user) is None:
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _staff_context(request) -> dict:
+    return {
+        "role": access.staff_role(request.user),
+        "may_file": access.may_file(request.user),
+        "may_read_audit": access.may_read_audit(request.user),
+    }
+
+
+@staff_required
+def queue_view(request):
+    scope = access.neighbourhood_ids(request.user)
+    neighbourhoods = Neighbourhood.objects.all() if scope is None else Neighbourhood.objects.filter(id__in=scope)
+    form = QueueFilterForm(
+        request.GET or None,
+        neighbourhoods=neighbourhoods,
+        blocks=Block.objects.all(),
+        categories=Category.objects.all(),
+    )
+    filters = QueueFilters()
+    if form.is_bound and form.is_valid():
+        filters = QueueFilters(**{name: value for name, value in form.cleaned_data.items() if value})
+    applications = queue(request.user, filters).prefetch_related("categories")
+    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    if filters.q:
+        audit_record(
+            actor=request.user,
+            action=AuditAction.SEARCH,
+            ip=client_ip(request),
+            kind=search_kind(filters.q),
+            results=page.paginator.count,
+            references=[a.reference for a in page.object_list],
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return no_store(
+        render(
+            request,
+            "review/queue.html",
+            {
+                "form": form,
+                "page": page,
+                "query": query.urlencode(),
+                "show_full_id": False,
+                **_staff_context(request),
+            },
+        )
+    )
+
+
+def _case_context(request, application, forms=None):
+    actions = [a for a in allowed_actions(application.status) if a != Action.RESUBMIT and access.may_take(request.user, a)]
+    document_types = application.programme.document_types.all()
+    forms = forms or {}
+    action_forms = [
+        (
+            action,
+            Action(action).label,
+            forms.get(action)
+            or TransitionForm(
+                action=action,
+                document_types=document_types,
+                initial={"expected_status": application.status, "paid_on": dt.date.today(), "method": "bank_transfer"},
+            ),
+        )
+        for action in actions
+    ]
+    documents = list(application.documents.select_related("document_type"))
+    return {
+        "application": application,
+        "id_number": application.id_number if access.may_see_full_id_numbers(request.user) else application.masked_id_number,
+        "categories": application.categories.all(),
+        "documents": documents,
+        "events": application.events.select_related("actor"),
+        "action_forms": action_forms,
+        "outstanding": outstanding_pages(application) if application.status == Status.NEEDS_MORE else [],
+        "may_upload": access.may_take(request.user, Action.RESUBMIT),
+        **_staff_context(request),
+    }
+
+
+@staff_required
+def case_view(request, reference):
+    application = access.case_for_staff(request.user, reference)
+    audit_record(actor=request.user, action=AuditAction.VIEW_CASE, reference=reference, ip=client_ip(request))
+    return no_store(render(request, "review/case.html", _case_context(request, application)))
+
+
+@staff_required
+@require_POST
+def case_action(request, reference, action):
+    application = access.case_for_staff(request.user, reference)
+    if action not in Action.values or not access.may_take(request.user, action) or action == Action.RESUBMIT:
+        raise Http404
+    form = TransitionForm(request.POST, action=action, document_types=application.programme.document_types.all())
+    if form.is_valid():
+        data = form.cleaned_data
+        payment = None
+        if action == Action.RECORD_PAYMENT:
+            payment = Payment(amount=data.get("amount"), paid_on=data.get("paid_on"), method=data.get("method") or "")
+        try:
+            application_transition(
+                application=application,
+                action=action,
+                actor=request.user,
+                note=data.get("note", ""),
+                missing_document_codes=data.get("missing_documents", []),
+                payment=payment,
+                expected_status=data["expected_status"],
+                ip=client_ip(request),
+            )
+        except ValidationFailed as failed:
+            for field, errors in failed.errors.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("review:case", reference=reference)
+        else:
+            messages.success(request, _("已完成：%(action)s。") % {"action": Action(action).label})
+            return redirect("review:case", reference=reference)
+    context = _case_context(request, application, forms={action: form})
+    context["open_action"] = action
+    return no_store(render(request, "review/case.html", context, status=400))
+
+
+@staff_required
+@require_POST
+def case_add_documents(request, reference):
+    """A worker sends in the requested documents for a resident (photos taken at their home)."""
+    application = access.case_for_staff(request.user, reference)
+    if not access.may_take(request.user, Action.RESUBMIT):
+        raise Http404
+    uploads, problems = [], []
+    for gap in outstanding_pages(application) if application.status == Status.NEEDS_MORE else []:
+        upload = request.FILES.get(f"doc_{gap.document_type.code}_{gap.page}")
+        if upload is None:
+            continue
+        try:
+            uploads.append((gap.document_type.code, gap.page, process_photo(upload)))
+        except PhotoRejected as rejected:
+            problems.append(f"{gap.document_type.display_name}: {wizard.photo_rejection_message(rejected)}")
+    for problem in problems:
+        messages.error(request, problem)
+    if uploads:
+        try:
+            application_add_documents(
+                application=application, uploads=uploads, actor=request.user, via=Via.BACK_OFFICE, ip=client_ip(request)
+            )
+            messages.success(request, _("补充材料已上传。"))
+        except DomainError as error:
+            messages.error(request, error.message)
+    elif not problems:
+        messages.error(request, _("请先拍照或选择照片，再点上传。"))
+    return redirect("review:case", reference=reference)
+
+
+@staff_required
+def document_view(request, document_id):
+    document = access.document_for_staff(request.user, document_id)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.VIEW_DOCUMENT,
+        reference=document.application.reference,
+        ip=client_ip(request),
+        document=document.pk,
+    )
+    return private_photo_response(
+        document.file.open("rb"), filename=f"{document.application.reference}-{document.pk}.jpg"
+    )
+
+
+# Filing for a resident: the public wizard at the staff desk.
+
+
+def _filed_by_staff(request, application):
+    audit_record(
+        actor=request.user,
+        action=AuditAction.FILE_APPLICATION,
+        reference=application.reference,
+        ip=client_ip(request),
+        channel=application.channel,
+    )
+    messages.success(
+        request, _("申请已提交，受理编号 %(reference)s。请把编号告诉申请人。") % {"reference": application.reference}
+    )
+    return redirect("review:case", reference=application.reference)
+
+
+STAFF_DESK = wizard.Desk(
+    namespace="review",
+    session_key="staff_drafts",
+    base_template="review/base.html",
+    first_steps=("channel",),
+    neighbourhood_scope=lambda request: access.neighbourhood_ids(request.user),
+    on_submitted=_filed_by_staff,
+    form_overrides={"who": StaffWhoForm},
+)
+
+
+def _filing_programme(request, code) -> Programme:
+    if not access.may_file(request.user):
+        raise Http404
+    return get_object_or_404(Programme, code=code)
+
+
+@staff_required
+def file_start_page(request, code=None):
+    if not access.may_file(request.user):
+        raise Http404
+    programmes = [p for p in Programme.objects.all() if p.is_open()]
+    return render(request, "review/file_start.html", {"programmes": programmes, **_staff_context(request)})
+
+
+@staff_required
+@require_POST
+def file_start(request, code):
+    programme = _filing_programme(request, code)
+    return wizard.start(STAFF_DESK, request, programme) or redirect("review:programme", code=code)
+
+
+@staff_required
+def file_step(request, code, step):
+    programme = _filing_programme(request, code)
+    return wizard.step(
+        STAFF_DESK, request, programme, step, on_missing_draft=lambda: redirect("review:programme", code=code)
+    )
+
+
+@staff_required
+def file_draft_photo(request, code, photo_id):
+    return wizard.draft_photo(STAFF_DESK, request, _filing_programme(request, code), photo_id)
+
+
+@staff_required
+def audit_view(request):
+    if not access.may_read_audit(request.user):
+        raise Http404
+    form = AuditFilterForm(request.GET or None)
+    entries = AuditEntry.objects.select_related("actor")
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["actor"]:
+            entries = entries.filter(actor__username=data["actor"])
+        if data["action"]:
+            entries = entries.filter(action=data["action"])
+        if data["reference"]:
+            entries = entries.filter(reference=data["reference"].strip().upper())
+        if data["day_from"]:
+            entries = entries.filter(at__date__gte=data["day_from"])
+        if data["day_to"]:
+            entries = entries.filter(at__date__lte=data["day_to"])
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return no_store(
+        render(request, "review/audit.html", {"form": form, "page": page, "query": query.urlencode(), **_staff_context(request)})
+    )
