@@ -125,8 +125,9 @@ def _databases() -> dict:
                     "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;"
                 ),
             },
-            # A file, not memory, so that tests with several threads share one database.
-            "TEST": {"NAME": str(DATA_DIR / "test.sqlite3")},
+            # A file, not memory, so that tests with several threads share one database; one per
+            # test run, so that two runs side by side do not trample each other.
+            "TEST": {"NAME": str(DATA_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 

@@ -102,7 +102,9 @@ def status(request):
 
 
 def _status_context(application: Application) -> dict:
+    request = application.events.filter(to_status=Status.NEEDS_MORE).order_by("-at", "-id").first()
     return {
+        "request_note": request.note if request and application.status == Status.NEEDS_MORE else "",
         "explanation": RESIDENT_EXPLANATIONS[application.status],
         "events": application.events.all(),
         "missing_documents": application.missing_documents.all(),

@@ -1,0 +1,75 @@
+"""A resident asked for more material sends it in through the status page."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from jiedao.core.models import Role, StaffProfile
+from jiedao.intake import services
+from jiedao.intake.lifecycle import Status
+from jiedao.review.services import application_transition
+from tests.conftest import photo_bytes, stored_photos_for, valid_answers
+
+
+@pytest.fixture
+def case_needing_hukou(programme):
+    application = services.application_submit(
+        programme=programme, answers=valid_answers(), photos=stored_photos_for(programme, ["disabled"])
+    )
+    reviewer = get_user_model().objects.create_user("reviewer", is_staff=True)
+    StaffProfile.objects.create(user=reviewer, role=Role.REVIEWER)
+    application_transition(application=application, action="start_review", actor=reviewer)
+    return application_transition(
+        application=application,
+        action="request_more",
+        actor=reviewer,
+        note="请补拍户口簿首页和本人页。",
+        missing_document_codes=["hukou"],
+    )
+
+
+def photo(seed=1):
+    return SimpleUploadedFile("p.jpg", photo_bytes(seed=seed, size=(800, 500)), content_type="image/jpeg")
+
+
+@pytest.mark.django_db
+def test_the_status_page_says_what_is_missing_and_links_to_the_upload(client, case_needing_hukou):
+    page = client.post("/status/", {"reference": case_needing_hukou.reference, "phone": "13812345678"}).content.decode()
+    assert "需补充材料" in page and "户口簿" in page and "请补拍户口簿首页和本人页。" in page
+    assert f"/status/{case_needing_hukou.reference}/documents/" in page
+
+
+@pytest.mark.django_db
+def test_the_upload_page_needs_the_reference_and_phone_first(client, case_needing_hukou):
+    response = client.get(f"/status/{case_needing_hukou.reference}/documents/")
+    assert response["Location"] == "/status/"
+
+
+@pytest.mark.django_db
+def test_pages_sent_one_at_a_time_are_kept_and_the_last_one_returns_the_case_to_review(client, case_needing_hukou):
+    reference = case_needing_hukou.reference
+    client.post("/status/", {"reference": reference, "phone": "13812345678"})
+    url = f"/status/{reference}/documents/"
+    client.post(url, {"doc_hukou_1": photo(1)})
+    case_needing_hukou.refresh_from_db()
+    assert case_needing_hukou.status == Status.NEEDS_MORE
+    page = client.get(url).content.decode()
+    assert "doc_hukou_2" in page and "doc_hukou_1" not in page  # only the page still missing is asked for
+    client.post(url, {"doc_hukou_2": photo(2)})
+    case_needing_hukou.refresh_from_db()
+    assert case_needing_hukou.status == Status.RESUBMITTED
+    assert case_needing_hukou.documents.filter(supplement=True).count() == 2
+    assert not case_needing_hukou.missing_documents.exists()
+    assert "补充的材料已经收到" in client.get(url).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_a_photo_is_refused_with_a_message(client, case_needing_hukou):
+    reference = case_needing_hukou.reference
+    client.post("/status/", {"reference": reference, "phone": "13812345678"})
+    bad = SimpleUploadedFile("x.jpg", b"<html><body>hello</body></html>", content_type="image/jpeg")
+    response = client.post(f"/status/{reference}/documents/", {"doc_hukou_1": bad})
+    assert response.status_code == 200
+    assert "不是照片" in response.content.decode()
+    case_needing_hukou.refresh_from_db()
+    assert case_needing_hukou.documents.filter(supplement=True).count() == 0
