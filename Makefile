@@ -36,7 +36,8 @@ run: demo
 	@echo "    public form (residents):  http://$(HOST):$(PORT)/"
 	@echo "    English:                  http://$(HOST):$(PORT)/en/"
 	@echo "    status lookup:            http://$(HOST):$(PORT)/status/"
-	@echo "    staff back office:        http://$(HOST):$(PORT)/admin/"
+	@echo "    staff back office:        http://$(HOST):$(PORT)/staff/"
+	@echo "    configuration (admin):    http://$(HOST):$(PORT)/admin/"
 	@echo "  Demo staff logins (username / password):"
 	@$(BIN)/jiedao demo logins | sed 's/^/    /'
 	@echo ""

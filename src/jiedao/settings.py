@@ -114,6 +114,9 @@ def _databases() -> dict:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": DATA_DIR / "jiedao.sqlite3",
+            # Reuse connections: opening one and running the PRAGMAs costs ~0.7 ms a request.
+            "CONN_MAX_AGE": 300,
+            "CONN_HEALTH_CHECKS": True,
             # Writers queue on the busy timeout instead of failing with "database is locked":
             # IMMEDIATE takes the write lock at BEGIN, so no transaction has to upgrade a read
             # lock half-way (the upgrade is what fails under concurrency).
