@@ -137,6 +137,23 @@ class ProxyForm(QuestionForm):
     )
 
 
+class StaffProxyForm(ProxyForm):
+    """At the staff desk "you" is the staff member, so the proxy is named in the third person."""
+
+    proxy_name = NameField(label=_("代办家属的姓名"), widget=_text_input())
+    proxy_phone = MobileField(
+        label=_("代办家属的手机号码"),
+        help_text=_("办理进度短信也会发到这个号码。"),
+        widget=_text_input(inputmode="numeric"),
+    )
+    proxy_relationship = forms.ChoiceField(
+        label=_("代办家属和申请人的关系"),
+        choices=RELATIONSHIPS,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("请选择代办家属和申请人的关系。")},
+    )
+
+
 class ApplicantForm(QuestionForm):
     name = NameField(label=_("申请人姓名"), help_text=_("和身份证上一致。"))
     id_number = IdNumberField(

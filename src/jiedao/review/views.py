@@ -22,7 +22,7 @@ from jiedao.core.errors import DomainError, ValidationFailed
 from jiedao.core.http import no_store, private_photo_response
 from jiedao.core.models import AuditAction, AuditEntry, Block, Neighbourhood
 from jiedao.intake import wizard
-from jiedao.intake.forms import StaffWhoForm
+from jiedao.intake.forms import StaffProxyForm, StaffWhoForm
 from jiedao.intake.lifecycle import Action, Status, allowed_actions
 from jiedao.intake.models import Category, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo
@@ -243,7 +243,7 @@ STAFF_DESK = wizard.Desk(
     first_steps=("channel",),
     neighbourhood_scope=lambda request: access.neighbourhood_ids(request.user),
     on_submitted=_filed_by_staff,
-    form_overrides={"who": StaffWhoForm},
+    form_overrides={"who": StaffWhoForm, "proxy": StaffProxyForm},
 )
 
 
