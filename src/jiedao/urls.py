@@ -13,6 +13,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("staff/", include("jiedao.review.urls")),
-    *i18n_patterns(path("", include("jiedao.intake.urls")), prefix_default_language=False),
+    *i18n_patterns(
+        path("staff/", include("jiedao.review.urls")),
+        path("", include("jiedao.intake.urls")),
+        prefix_default_language=False,
+    ),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,10 +72,12 @@ def photo_delete(name: str) -> None:
 
 
 def name_pinyin(name: str) -> tuple[str, str]:
-    """Full pinyin and initials for search: 张志远 → ("zhangzhiyuan", "zzy")."""
-    syllables = [s.lower() for s in lazy_pinyin(name, errors="ignore") if s.isascii() and s.isalpha()]
-    initials = [s[0] for s in syllables]
-    return "".join(syllables), "".join(initials)
+    """Full pinyin and initials for search: 张志远 → ("zhangzhiyuan", "zzy"); Zhang Wei → ("zhangwei", "zw")."""
+    syllables: list[str] = []
+    for chunk in lazy_pinyin(name, errors="default"):
+        # Chinese characters come back one syllable each; Latin text comes back as typed.
+        syllables.extend(word.lower() for word in re.findall(r"[A-Za-z]+", chunk))
+    return "".join(syllables), "".join(s[0] for s in syllables)
 
 
 def _next_reference(programme: Programme, now: dt.datetime) -> str:

@@ -68,8 +68,13 @@ def _search(queryset: QuerySet[Application], q: str) -> QuerySet[Application]:
         return queryset.filter(Q(phone=phone) | Q(proxy_phone=phone))
     if kind == "pinyin":
         letters = text.lower()
-        # "zzy" matches the initials of 张志远, "zhangzhiyuan" (or "zhang") the full pinyin.
-        return queryset.filter(Q(name_initials__startswith=letters) | Q(name_pinyin__startswith=letters))
+        # "zzy" matches the initials of 张志远, "zhangzhiyuan" (or "zhang") the full pinyin; a name
+        # written in Latin letters ("Zhang Wei") has no pinyin and matches as typed.
+        return queryset.filter(
+            Q(name_initials__startswith=letters)
+            | Q(name_pinyin__startswith=letters)
+            | Q(applicant_name__istartswith=q.strip())
+        )
     if kind == "name":
         return queryset.filter(applicant_name__startswith=text)
     return queryset

@@ -7,6 +7,7 @@ neighbourhoods is a 404), writes through services, and records what staff saw in
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from functools import wraps
 
 from django.contrib import messages
@@ -14,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -56,18 +58,28 @@ def _staff_context(request) -> dict:
     }
 
 
+SEARCHES_SESSION_KEY = "queue_searches"
+
+
 @staff_required
 def queue_view(request):
+    if request.method == "POST":
+        return _remember_search(request)
+    data = request.GET.copy()
+    data.pop("q", None)  # search text only ever arrives by POST (see _remember_search)
+    if token := data.get("s"):
+        data["q"] = request.session.get(SEARCHES_SESSION_KEY, {}).get(token, "")
     scope = access.neighbourhood_ids(request.user)
     neighbourhoods = Neighbourhood.objects.all() if scope is None else Neighbourhood.objects.filter(id__in=scope)
     form = QueueFilterForm(
-        request.GET or None,
+        data or None,
         neighbourhoods=neighbourhoods,
         blocks=Block.objects.all(),
         categories=Category.objects.all(),
     )
     filters = QueueFilters()
-    if form.is_bound and form.is_valid():
+    if form.is_bound:
+        form.is_valid()  # a mistyped date drops that filter only; the others still apply
         filters = QueueFilters(**{name: value for name, value in form.cleaned_data.items() if value})
     applications = queue(request.user, filters).prefetch_related("categories")
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -86,15 +98,26 @@ def queue_view(request):
         render(
             request,
             "review/queue.html",
-            {
-                "form": form,
-                "page": page,
-                "query": query.urlencode(),
-                "show_full_id": False,
-                **_staff_context(request),
-            },
+            {"form": form, "page": page, "query": query.urlencode(), **_staff_context(request)},
         )
     )
+
+
+def _remember_search(request):
+    """The search text may be an ID number, a phone or a name: it is kept in the session and the
+    address carries only a random token, so it never lands in a URL, a log or a Referer."""
+    params = request.POST.copy()
+    for name in ("csrfmiddlewaretoken", "q", "page", "s"):
+        params.pop(name, None)
+    text = request.POST.get("q", "").strip()[:50]
+    if text:
+        token = secrets.token_urlsafe(6)
+        searches = request.session.get(SEARCHES_SESSION_KEY, {})
+        searches = dict(list(searches.items())[-19:])
+        searches[token] = text
+        request.session[SEARCHES_SESSION_KEY] = searches
+        params["s"] = token
+    return redirect(f"{reverse('review:queue')}?{params.urlencode()}")
 
 
 def _case_context(request, application, forms=None):
