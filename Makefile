@@ -42,7 +42,10 @@ run: demo
 	@$(BIN)/jiedao demo logins | sed 's/^/    /'
 	@echo ""
 	JIEDAO_MANIFEST_STATIC=1 $(BIN)/jiedao collectstatic --no-input --verbosity 0
-	JIEDAO_MANIFEST_STATIC=1 exec $(BIN)/gunicorn jiedao.wsgi:application \
+# The SMS worker (`jiedao notices work`) runs beside the server and stops with it; Ctrl-C reaches both.
+	$(BIN)/jiedao notices work & notices=$$!; \
+	trap 'kill $$notices 2>/dev/null; wait $$notices 2>/dev/null' EXIT INT TERM; \
+	JIEDAO_MANIFEST_STATIC=1 $(BIN)/gunicorn jiedao.wsgi:application \
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --timeout 120 \
 		--access-logfile - --forwarded-allow-ips 127.0.0.1
 

@@ -1,4 +1,5 @@
 import io
+import threading
 
 import pytest
 from django.db import connection
@@ -81,3 +82,26 @@ def stored_files(location) -> list:
 @pytest.fixture
 def is_postgresql():
     return connection.vendor == "postgresql"
+
+
+def run_concurrently(count, target):
+    """Call ``target(index)`` from ``count`` threads released at the same instant, each with its own
+    database connection; returns (results, errors) for the test to assert on."""
+    barrier = threading.Barrier(count)
+    results, errors = [], []
+
+    def worker(index):
+        try:
+            barrier.wait()
+            results.append(target(index))
+        except Exception as error:  # collected and asserted on by the caller
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors

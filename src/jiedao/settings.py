@@ -8,6 +8,7 @@ uploaded documents under the checkout's ``var/`` folder, a secret generated once
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
     "jiedao.core",
     "jiedao.intake",
     "jiedao.review",
+    "jiedao.notices",
+    "jiedao.reports",
 ]
 
 MIDDLEWARE = [
@@ -207,5 +210,67 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("JIEDAO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # urllib3's debug lines carry whole request URLs: phone numbers in Aliyun's query string.
+        "urllib3": {"level": "WARNING"},
+    },
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# SMS notices (jiedao.notices). Credentials and tokens come only from the environment; Django's
+# error pages hide settings whose names contain KEY, SECRET or TOKEN.
+
+
+def _per_number_limits(raw: str) -> list[tuple[int, int]]:
+    """Read "60:1,3600:5,86400:10": at most 1 message a minute, 5 an hour, 10 a day to one number."""
+    limits = []
+    for part in raw.split(","):
+        if part.strip():
+            seconds, _sep, count = part.partition(":")
+            limits.append((int(seconds), int(count or 1)))
+    return limits
+
+
+# console (the demo: logged, kept in DATA_DIR/sms-console.jsonl, shown on the case page),
+# aliyun (Alibaba Cloud SMS through its SDK) or http_json (a generic gateway).
+JIEDAO_SMS_PROVIDER = os.environ.get("JIEDAO_SMS_PROVIDER", "console")
+# The signature (签名) registered at the provider; it prefixes every message as 【…】.
+JIEDAO_SMS_SIGN_NAME = os.environ.get("JIEDAO_SMS_SIGN_NAME", "芷江西路街道")
+# Event → template code approved at the provider; JIEDAO_SMS_TEMPLATE_CODES is a JSON object
+# overriding some or all, e.g. {"received": "SMS_123456789"}.
+JIEDAO_SMS_TEMPLATE_CODES = {
+    "received": "JIEDAO_RECEIVED",
+    "needs_more": "JIEDAO_NEEDS_MORE",
+    "approved": "JIEDAO_APPROVED",
+    "rejected": "JIEDAO_REJECTED",
+    "paid": "JIEDAO_PAID",
+    "withdrawn": "JIEDAO_WITHDRAWN",
+    **json.loads(os.environ.get("JIEDAO_SMS_TEMPLATE_CODES") or "{}"),
+}
+# Where residents check their case, named in the texts; must fit within the parameter limit.
+JIEDAO_SMS_SITE = os.environ.get("JIEDAO_SMS_SITE", "http://127.0.0.1:8000/status/")
+# The provider's limit on one template parameter, in characters (Aliyun: 35).
+JIEDAO_SMS_PARAM_LIMIT = int(os.environ.get("JIEDAO_SMS_PARAM_LIMIT", "35"))
+JIEDAO_SMS_CONNECT_TIMEOUT = float(os.environ.get("JIEDAO_SMS_CONNECT_TIMEOUT", "5"))
+JIEDAO_SMS_READ_TIMEOUT = float(os.environ.get("JIEDAO_SMS_READ_TIMEOUT", "10"))
+# A worker's claim on a batch; always at least one call's connect + read timeouts.
+JIEDAO_SMS_LEASE_SECONDS = float(os.environ.get("JIEDAO_SMS_LEASE_SECONDS", "300"))
+# After a send with an unknown outcome, wait this long before asking the provider about it.
+JIEDAO_SMS_RECONCILE_DELAY_SECONDS = float(os.environ.get("JIEDAO_SMS_RECONCILE_DELAY_SECONDS", "120"))
+JIEDAO_SMS_PER_NUMBER_LIMITS = _per_number_limits(os.environ.get("JIEDAO_SMS_PER_NUMBER_LIMITS", "60:1,3600:5,86400:10"))
+JIEDAO_SMS_RETRY_BASE_SECONDS = float(os.environ.get("JIEDAO_SMS_RETRY_BASE_SECONDS", "30"))
+JIEDAO_SMS_RETRY_CAP_SECONDS = float(os.environ.get("JIEDAO_SMS_RETRY_CAP_SECONDS", "3600"))
+JIEDAO_SMS_MAX_AGE_HOURS = float(os.environ.get("JIEDAO_SMS_MAX_AGE_HOURS", "24"))
+JIEDAO_SMS_BATCH = int(os.environ.get("JIEDAO_SMS_BATCH", "20"))
+JIEDAO_SMS_WORKER_IDLE_SECONDS = float(os.environ.get("JIEDAO_SMS_WORKER_IDLE_SECONDS", "2"))
+# Shared secret of the delivery-report endpoint; unset, the endpoint refuses every report.
+JIEDAO_SMS_RECEIPT_TOKEN = os.environ.get("JIEDAO_SMS_RECEIPT_TOKEN", "")
+JIEDAO_SMS_CONSOLE_FILE = Path(os.environ.get("JIEDAO_SMS_CONSOLE_FILE") or DATA_DIR / "sms-console.jsonl")
+JIEDAO_SMS_HTTP_URL = os.environ.get("JIEDAO_SMS_HTTP_URL", "")
+JIEDAO_SMS_HTTP_TOKEN = os.environ.get("JIEDAO_SMS_HTTP_TOKEN", "")
+JIEDAO_SMS_ALIYUN_ENDPOINT = os.environ.get("JIEDAO_SMS_ALIYUN_ENDPOINT", "dysmsapi.aliyuncs.com")
+JIEDAO_SMS_ALIYUN_PROTOCOL = os.environ.get("JIEDAO_SMS_ALIYUN_PROTOCOL", "https")
+JIEDAO_SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("JIEDAO_SMS_ALIYUN_ACCESS_KEY_ID", "")
+JIEDAO_SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("JIEDAO_SMS_ALIYUN_ACCESS_KEY_SECRET", "")

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.views import healthz
+from jiedao.notices.urls import receipt_urlpatterns as notice_receipts
 
 admin.site.site_header = _("街道线上服务 · 工作人员后台")
 admin.site.site_title = _("街道线上服务")
@@ -13,8 +14,12 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Providers post delivery reports to a fixed address, outside the language prefix.
+    path("notices/receipts/", include((notice_receipts, "notice_receipts"))),
     *i18n_patterns(
+        path("staff/notices/", include("jiedao.notices.urls")),
         path("staff/", include("jiedao.review.urls")),
+        path("staff/", include("jiedao.reports.urls")),
         path("", include("jiedao.intake.urls")),
         prefix_default_language=False,
     ),

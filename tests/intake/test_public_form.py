@@ -1,6 +1,5 @@
 """The whole public application, as a resident's browser would send it (Django's test client)."""
 
-import io
 
 import pytest
 from django.contrib.auth import get_user_model

@@ -1,10 +1,8 @@
 import datetime as dt
 import io
-import threading
 import zoneinfo
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from jiedao.core.errors import DuplicateApplication, ProgrammeClosed, ValidationFailed
@@ -13,7 +11,7 @@ from jiedao.intake.demo import demo_id_number
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, ApplicationEvent, Channel, Document, ReferenceCounter
 from jiedao.intake.photos import process_photo
-from tests.conftest import photo_bytes, stored_files, stored_photos_for, valid_answers
+from tests.conftest import photo_bytes, run_concurrently, stored_files, stored_photos_for, valid_answers
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -182,27 +180,6 @@ def test_stale_drafts_are_purged_with_their_photos(programme, private_storage):
     assert stored_files(private_storage) == []
 
 
-def _run_concurrently(count, target):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results.append(target(index))
-        except Exception as error:  # collected and asserted on below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_get_unique_references():
     from jiedao.intake.demo import load_places
@@ -217,7 +194,7 @@ def test_concurrent_submissions_get_unique_references():
             photos=photo_sets[index],
         ).reference
 
-    references, errors = _run_concurrently(8, one)
+    references, errors = run_concurrently(8, one)
     assert errors == []
     assert len(set(references)) == 8
     assert sorted(int(r.rsplit("-", 1)[1]) for r in references) == list(range(1, 9))
@@ -233,7 +210,7 @@ def test_the_same_person_submitting_from_two_devices_at_once_gets_one_applicatio
     def one(index):
         return services.application_submit(programme=programme, answers=valid_answers(), photos=photo_sets[index])
 
-    results, errors = _run_concurrently(4, one)
+    results, errors = run_concurrently(4, one)
     assert len(results) == 1
     assert len(errors) == 3 and all(isinstance(e, DuplicateApplication) for e in errors)
     assert {e.reference for e in errors} == {results[0].reference}

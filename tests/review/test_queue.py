@@ -181,8 +181,8 @@ def many_cases(make_case, reviewer):
 
 # Signing in (session, user, role, neighbourhoods), the filter choices (neighbourhoods, blocks,
 # categories), the count, the rows with their places, their categories: 10, and the search's audit
-# entry. Whatever the number of rows.
-QUEUE_QUERIES = 11
+# entry, and whether a household roster exists. Whatever the number of rows.
+QUEUE_QUERIES = 12
 
 
 @pytest.mark.parametrize("count", [5, 25])

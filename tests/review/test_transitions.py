@@ -1,12 +1,10 @@
 """Moving a case through its life with ``application_transition`` and ``application_add_documents``."""
 
 import datetime as dt
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.utils import timezone
 
 from jiedao.core.errors import ValidationFailed
@@ -21,7 +19,7 @@ from jiedao.review.services import (
     application_transition,
     outstanding_pages,
 )
-from tests.conftest import photo_bytes, stored_files
+from tests.conftest import photo_bytes, run_concurrently, stored_files
 from tests.review.conftest import CaseMaker, make_staff, processed_photo
 
 # What a reviewer may do in each status and where the case goes: written out here, not read from
@@ -235,27 +233,6 @@ def test_an_unknown_action_is_refused(make_case, reviewer):
     assert application.status == Status.SUBMITTED
 
 
-def _run_concurrently(count, target):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def worker(index):
-        try:
-            barrier.wait()
-            results.append(target(index))
-        except Exception as error:  # collected and asserted on below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_approving_at_the_same_moment_approve_once():
     programme = load_places()
@@ -271,7 +248,7 @@ def test_two_reviewers_approving_at_the_same_moment_approve_once():
             expected_status=Status.IN_REVIEW,
         )
 
-    results, errors = _run_concurrently(2, approve)
+    results, errors = run_concurrently(2, approve)
     assert len(results) == 1
     assert len(errors) == 1 and isinstance(errors[0], IllegalTransition), errors
     assert "已通过" in str(errors[0])

@@ -93,6 +93,8 @@ class AuditAction(models.TextChoices):
     TRANSITION = "transition", _("办理操作")
     FILE_APPLICATION = "file_application", _("代为录入申请")
     ADD_DOCUMENTS = "add_documents", _("补充材料")
+    IMPORT_ROSTER = "import_roster", _("导入在册户名单")
+    RESEND_NOTICE = "resend_notice", _("重发短信")
 
 
 class AuditEntryQuerySet(models.QuerySet):

@@ -28,6 +28,7 @@ from .models import Application, Category, Channel, DocumentType, Programme
 from .photos import process_photo
 from .sample_photos import sample_document_photo
 from .selectors import required_documents
+from .tallies import tallies_rebuild
 
 PROGRAMME_CODE = "JGBK"
 
@@ -60,6 +61,9 @@ DOCUMENTS = [
      "医院出具的诊断证明或出院小结。", "A hospital diagnosis or discharge summary."),
 ]
 COMMON_DOCUMENTS = ["id_card", "bank_card"]
+# How a document is named in an SMS: these three would tell whoever reads the phone about an
+# illness, a disability or the minimum living guarantee.
+SMS_NAMES = {"dibao_cert": "证明材料", "disability_cert": "证明材料", "medical_record": "证明材料"}
 CATEGORIES = [
     ("dibao", "低保（纳保）家庭", "Minimum living guarantee household", ["dibao_cert"],
      "享受城乡低保或纳入保障的家庭。", "Households receiving the minimum living guarantee."),
@@ -190,6 +194,7 @@ def load_places() -> Programme:
                 "hint": hint,
                 "hint_en": hint_en,
                 "order": order,
+                "sms_name": SMS_NAMES.get(code, ""),
             },
         )
     programme.common_documents.set([documents[code] for code in COMMON_DOCUMENTS])
@@ -250,6 +255,8 @@ def load_samples(programme: Programme) -> int:
                 raw = sample_document_photo(kinds[(page - 1) % len(kinds)], seed=serial * 10 + page)
                 uploads.append((doc.code, page, process_photo(io.BytesIO(raw))))
         staff_filed = sample.channel in (Channel.PHONE, Channel.HOME_VISIT, Channel.COUNTER)
+        # Spread over the last weeks, so that the dashboard has days to show.
+        submitted = timezone.now() - dt.timedelta(days=3 * (len(SAMPLES) - serial) + 1, hours=serial)
         application = services.application_submit_uploads(
             programme=programme,
             answers=answers,
@@ -257,19 +264,23 @@ def load_samples(programme: Programme) -> int:
             channel=sample.channel,
             filed_by=workers.get(sample.neighbourhood) if staff_filed else None,
             idempotency_key=key,
+            now=submitted,
         )
         notes = {
             "request_more": "户口簿上没有申请人本人那一页，请补拍户口簿首页和本人页。",
             "reject": "经核对，申请人不在本次旧改地块的登记名单内。",
         }
-        for action in sample.progress:
+        for step, action in enumerate(sample.progress, start=1):
             application_transition(
+                now=submitted + dt.timedelta(days=step, hours=2),
                 application=application,
                 action=action,
                 actor=reviewer,
                 note=notes.get(action, ""),
                 missing_document_codes=["hukou"] if action == "request_more" else (),
-                payment=Payment(Decimal("3000.00"), timezone.localdate()) if action == "record_payment" else None,
+                payment=Payment(Decimal("3000.00"), timezone.localdate(submitted + dt.timedelta(days=step)))
+                if action == "record_payment"
+                else None,
             )
         created += 1
     return created
@@ -318,4 +329,5 @@ def demo_load(*, with_samples: bool = True) -> dict:
         programme = load_places()
         logins = load_staff()
     created = load_samples(programme) if with_samples else 0
+    tallies_rebuild()  # also brings the counts of data loaded before the tallies existed up to date
     return {"programme": programme, "logins": logins, "samples_created": created}

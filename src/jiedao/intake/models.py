@@ -72,6 +72,15 @@ class DocumentType(BilingualName):
     )
     page_labels_en = models.CharField(_("各页英文名称"), max_length=200, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
+    sms_name = models.CharField(
+        _("短信中的名称"),
+        max_length=40,
+        blank=True,
+        help_text=_(
+            "短信里显示的材料名称，留空则用上面的名称。会透露病情、残疾或低保身份的材料"
+            "（如残疾证、诊断证明、低保证明）请写成通用的名称，例如“证明材料”。"
+        ),
+    )
 
     class Meta:
         verbose_name = _("材料")
@@ -312,4 +321,65 @@ class DraftPhoto(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["draft", "document_type", "page"], name="one_photo_per_draft_page")
+        ]
+
+
+# Tallies: running counts kept in the same transaction as each submission and transition, so
+# that the dashboard reads a few hundred small rows instead of scanning every application.
+
+
+class SubmissionTally(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
+    day = models.DateField()
+    neighbourhood = models.ForeignKey(Neighbourhood, on_delete=models.CASCADE)
+    block = models.ForeignKey(Block, on_delete=models.CASCADE)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "day", "neighbourhood", "block", "channel"], name="submission_tally")
+        ]
+
+
+class CategoryTally(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
+    day = models.DateField()
+    neighbourhood = models.ForeignKey(Neighbourhood, on_delete=models.CASCADE)
+    category = models.ForeignKey(Category, on_delete=models.CASCADE)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "day", "neighbourhood", "category"], name="category_tally")
+        ]
+
+
+class StatusTally(models.Model):
+    """The net change, on ``day``, of the number of cases in ``status``: +1 in, −1 out."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
+    day = models.DateField()
+    neighbourhood = models.ForeignKey(Neighbourhood, on_delete=models.CASCADE)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    delta = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "day", "neighbourhood", "status"], name="status_tally")
+        ]
+
+
+class DecisionTally(models.Model):
+    """Decisions (approve or reject) on ``day``, by whole hours from submission to decision."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
+    day = models.DateField()
+    neighbourhood = models.ForeignKey(Neighbourhood, on_delete=models.CASCADE)
+    hours = models.PositiveIntegerField()
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "day", "neighbourhood", "hours"], name="decision_tally")
         ]

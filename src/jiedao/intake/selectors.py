@@ -29,6 +29,15 @@ class MissingPage:
     document_type: DocumentType
     page: int
 
+    @property
+    def field_name(self) -> str:
+        """The upload field that sends this page in."""
+        return f"doc_{self.document_type.code}_{self.page}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.document_type.display_name} {self.document_type.page_label(self.page)}".strip()
+
 
 def missing_pages(documents: list[DocumentType], present: set[tuple[int, int]]) -> list[MissingPage]:
     """Pages of ``documents`` not in ``present`` (a set of (document_type_id, page))."""

@@ -22,9 +22,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, ValidationFailed
+from jiedao.notices.models import Event
+from jiedao.notices.services import notice_queue
 
 from .forms import ConsentForm, clean_answers
 from .lifecycle import OPEN_STATUSES, Status
@@ -41,6 +43,7 @@ from .models import (
 )
 from .photos import ProcessedPhoto
 from .selectors import missing_pages, required_documents
+from .tallies import tally_submission
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +195,8 @@ def application_submit(
                 idempotency_key=idempotency_key,
                 submitted_at=now,
             )
-            application.categories.set(programme.categories.filter(code__in=cleaned["categories"]))
+            categories = list(programme.categories.filter(code__in=cleaned["categories"]))
+            application.categories.set(categories)
             Document.objects.bulk_create(
                 Document(
                     application=application,
@@ -214,6 +218,9 @@ def application_submit(
                 actor=filed_by,
                 channel=channel,
             )
+            tally_submission(application, categories)
+            # In the same transaction: no application without its notice, no notice without one.
+            notice_queue(application=application, event=Event.RECEIVED, now=now)
     except IntegrityError:
         # Lost a race: a double-clicked submit or a second device. Answer as the winner did.
         if idempotency_key and (earlier := Application.objects.filter(idempotency_key=idempotency_key).first()):

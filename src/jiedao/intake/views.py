@@ -122,7 +122,7 @@ def add_documents(request, reference):
     if request.method == "POST" and outstanding:
         uploads = []
         for gap in outstanding:
-            key = f"doc_{gap.document_type.code}_{gap.page}"
+            key = gap.field_name
             upload = request.FILES.get(key)
             if upload is None:
                 continue
@@ -148,10 +148,10 @@ def add_documents(request, reference):
         outstanding = outstanding_pages(application) if application.status == Status.NEEDS_MORE else []
     fields = [
         {
-            "key": f"doc_{gap.document_type.code}_{gap.page}",
+            "key": gap.field_name,
             "document_type": gap.document_type,
             "label": gap.document_type.page_label(gap.page),
-            "error": errors.get(f"doc_{gap.document_type.code}_{gap.page}"),
+            "error": errors.get(gap.field_name),
         }
         for gap in outstanding
     ]

@@ -163,7 +163,13 @@ def _photo_step(desk, request, programme, draft, steps, step, returning):
                 "page": document_type.page_label(page) or document_type.display_name
             }
     pages = [
-        {"number": page, "label": document_type.page_label(page), "photo": have.get(page), "error": errors.get(page)}
+        {
+            "number": page,
+            "field_name": f"page_{page}",
+            "label": document_type.page_label(page),
+            "photo": have.get(page),
+            "error": errors.get(page),
+        }
         for page in range(1, document_type.pages + 1)
     ]
     return _render(

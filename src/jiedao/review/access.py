@@ -31,6 +31,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 FILING_ROLES = frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN})
 AUDIT_READERS = frozenset({Role.LEADER, Role.ADMIN})
 ID_NUMBER_READERS = frozenset({Role.REVIEWER, Role.ADMIN})
+# Who may resend a failed SMS notice (the leadership sees the failed list, read-only).
+NOTICE_RESENDERS = frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN})
 
 
 def staff_role(user) -> str | None:
@@ -103,3 +105,7 @@ def may_read_audit(user) -> bool:
 
 def may_see_full_id_numbers(user) -> bool:
     return staff_role(user) in ID_NUMBER_READERS
+
+
+def may_resend_notices(user) -> bool:
+    return staff_role(user) in NOTICE_RESENDERS

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from jiedao.core.models import AuditAction
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Channel, PaymentMethod
+from jiedao.reports.models import RosterMatch
 
 
 class QueueFilterForm(forms.Form):
@@ -19,6 +20,9 @@ class QueueFilterForm(forms.Form):
     channel = forms.ChoiceField(label=_("渠道"), required=False, choices=[("", _("全部"))] + Channel.choices)
     submitted_from = forms.DateField(label=_("受理日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     submitted_to = forms.DateField(label=_("到"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    roster = forms.ChoiceField(
+        label=_("在册户名单比对"), required=False, choices=[("", _("全部"))] + RosterMatch.choices
+    )
     order = forms.ChoiceField(
         label=_("排序"),
         required=False,
@@ -57,6 +61,10 @@ class TransitionForm(forms.Form):
         self.fields["missing_documents"].choices = [(d.code, d.display_name) for d in document_types]
         if action == Action.REJECT:
             self.fields["note"].label = _("不通过的原因（申请人会看到）")
+            self.fields["note"].help_text = _(
+                "这段原因会通过短信发到申请人（和代办人）的手机上，别人也可能看到："
+                "请写清楚不通过的原因，但不要写病情、残疾等个人情况。"
+            )
         if action not in (Action.REQUEST_MORE,):
             del self.fields["missing_documents"]
         if action != Action.RECORD_PAYMENT:

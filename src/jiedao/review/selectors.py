@@ -13,6 +13,8 @@ from jiedao.core.validators import normalize_id_number, normalize_phone
 from jiedao.intake.lifecycle import OPEN_STATUSES
 from jiedao.intake.models import Application
 
+from jiedao.reports.selectors import roster_match_filter, with_roster_match
+
 from .access import applications_for_staff
 
 _REFERENCE = re.compile(r"^[A-Za-z]+-\d{4}-\d+$")
@@ -33,6 +35,7 @@ class QueueFilters:
     submitted_from: dt.date | None = None
     submitted_to: dt.date | None = None
     order: str = "newest"  # or "waiting": open cases, the longest-waiting first
+    roster: str = ""  # same / other / absent: the match against the household roster
     q: str = ""
 
 
@@ -85,7 +88,7 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def queue(user, filters: QueueFilters) -> QuerySet[Application]:
-    queryset = applications_for_staff(user).select_related("neighbourhood", "block", "programme")
+    queryset = with_roster_match(applications_for_staff(user)).select_related("neighbourhood", "block", "programme")
     if filters.programme:
         queryset = queryset.filter(programme__code=filters.programme)
     if filters.neighbourhood:
@@ -102,6 +105,8 @@ def queue(user, filters: QueueFilters) -> QuerySet[Application]:
         queryset = queryset.filter(submitted_at__gte=_day_start(filters.submitted_from))
     if filters.submitted_to:
         queryset = queryset.filter(submitted_at__lt=_day_start(filters.submitted_to + dt.timedelta(days=1)))
+    if filters.roster:
+        queryset = queryset.filter(roster_match_filter(filters.roster))
     if filters.q:
         queryset = _search(queryset, filters.q)
     if filters.order == "waiting":

@@ -26,6 +26,8 @@ from jiedao.intake.models import Application, ApplicationEvent, Document, Paymen
 from jiedao.intake.photos import ProcessedPhoto
 from jiedao.intake.selectors import missing_pages
 from jiedao.intake.services import photo_delete, photo_store
+from jiedao.intake.tallies import tally_transition
+from jiedao.notices.services import notice_queue_for_status
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ def application_transition(
         elif action == Action.RECORD_PAYMENT:
             case.paid_amount, case.paid_on, case.payment_method = payment.amount, payment.paid_on, payment.method
             case.save(update_fields=["paid_amount", "paid_on", "payment_method"])
+        # The resident's SMS, now that the case's data is final (the requested documents are set).
+        notice_queue_for_status(application=case, note=note, now=now)
         audit_record(actor=actor, action=AuditAction.TRANSITION, reference=case.reference, ip=ip, transition=action)
     return case
 
@@ -124,6 +128,7 @@ def _move(case: Application, action: str, *, actor, via: str, note: str, now: dt
         channel=via,
         note=note,
     )
+    tally_transition(case, previous, target, now)
 
 
 def _last_request_at(case: Application) -> dt.datetime | None:

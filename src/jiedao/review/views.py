@@ -28,8 +28,12 @@ from jiedao.intake.forms import StaffProxyForm, StaffWhoForm
 from jiedao.intake.lifecycle import Action, Status, allowed_actions
 from jiedao.intake.models import Category, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo
+from jiedao.notices.selectors import notices_for_case
 
 from . import access
+from jiedao.reports.models import RosterVersion
+from jiedao.reports.selectors import roster_match_of
+
 from .forms import AuditFilterForm, QueueFilterForm, TransitionForm
 from .selectors import QueueFilters, queue, search_kind
 from .services import Payment, application_add_documents, application_transition, outstanding_pages
@@ -61,10 +65,8 @@ def _staff_context(request) -> dict:
 SEARCHES_SESSION_KEY = "queue_searches"
 
 
-@staff_required
-def queue_view(request):
-    if request.method == "POST":
-        return _remember_search(request)
+def queue_filters_from_request(request) -> tuple[QueueFilterForm, QueueFilters]:
+    """The queue's filters from the address (and the search text from the session)."""
     data = request.GET.copy()
     data.pop("q", None)  # search text only ever arrives by POST (see _remember_search)
     if token := data.get("s"):
@@ -81,6 +83,14 @@ def queue_view(request):
     if form.is_bound:
         form.is_valid()  # a mistyped date drops that filter only; the others still apply
         filters = QueueFilters(**{name: value for name, value in form.cleaned_data.items() if value})
+    return form, filters
+
+
+@staff_required
+def queue_view(request):
+    if request.method == "POST":
+        return _remember_search(request)
+    form, filters = queue_filters_from_request(request)
     applications = queue(request.user, filters).prefetch_related("categories")
     page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
     if filters.q:
@@ -98,7 +108,13 @@ def queue_view(request):
         render(
             request,
             "review/queue.html",
-            {"form": form, "page": page, "query": query.urlencode(), **_staff_context(request)},
+            {
+                "form": form,
+                "page": page,
+                "query": query.urlencode(),
+                "has_roster": RosterVersion.objects.filter(is_current=True).exists(),
+                **_staff_context(request),
+            },
         )
     )
 
@@ -147,6 +163,9 @@ def _case_context(request, application, forms=None):
         "action_forms": action_forms,
         "outstanding": outstanding_pages(application) if application.status == Status.NEEDS_MORE else [],
         "may_upload": access.may_take(request.user, Action.RESUBMIT),
+        "notices": notices_for_case(application),
+        "may_resend_notices": access.may_resend_notices(request.user),
+        "roster_match": roster_match_of(application),
         **_staff_context(request),
     }
 
@@ -205,7 +224,7 @@ def case_add_documents(request, reference):
         raise Http404
     uploads, problems = [], []
     for gap in outstanding_pages(application) if application.status == Status.NEEDS_MORE else []:
-        upload = request.FILES.get(f"doc_{gap.document_type.code}_{gap.page}")
+        upload = request.FILES.get(gap.field_name)
         if upload is None:
             continue
         try:

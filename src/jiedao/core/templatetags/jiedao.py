@@ -1,6 +1,7 @@
 from django import template
 
 from jiedao.core import formatting
+from jiedao.reports.selectors import match_from_annotations
 
 register = template.Library()
 
@@ -62,3 +63,11 @@ def split(text):
 @register.filter
 def field(form, name):
     return form[name]
+
+
+@register.filter
+def roster_match(application):
+    """The roster match of a queue row annotated by ``reports.selectors.with_roster_match``."""
+    if not hasattr(application, "on_roster"):
+        return None
+    return match_from_annotations(application.on_roster, application.roster_complete)

@@ -1,0 +1,101 @@
+"""The SMS outbox: one row per message to one phone, written in the transaction of the event.
+
+A ``Notice`` is persisted first and sent later by the worker (GOV.UK Notify's "persist, then
+send"). Its UUID is the id the provider is given (Aliyun's OutId), so a delivery report or a status
+query can always be matched to the row, and an unknown outcome can be reconciled before any retry.
+
+Lifecycle: queued → sending (claimed by one worker under a lease) → sent (the provider accepted
+it) → delivered | failed. ``outcome_unknown`` is committed True *before* the provider is called
+and cleared when its answer is recorded, so a crash in between is visible to the next worker.
+
+Beyond the outbox basics: ``recipient`` (applicant or proxy, shown to staff), ``last_attempt_at``
+(what the per-number limits count, and the send date a status query needs), and ``resend_of``
+(a resend is a new message with a new id, linked to the failed one, which then leaves the failed
+list).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from jiedao.core.validators import mask_phone
+
+
+class Event(models.TextChoices):
+    """The changes of a case that matter to the resident, each with its own SMS template."""
+
+    RECEIVED = "received", _("申请已受理")
+    NEEDS_MORE = "needs_more", _("需补充材料")
+    APPROVED = "approved", _("审核通过")
+    REJECTED = "rejected", _("审核未通过")
+    PAID = "paid", _("补助已发放")
+    WITHDRAWN = "withdrawn", _("申请已撤回")
+
+
+class NoticeStatus(models.TextChoices):
+    QUEUED = "queued", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已提交运营商")
+    DELIVERED = "delivered", _("已送达")
+    FAILED = "failed", _("发送失败")
+
+
+class Recipient(models.TextChoices):
+    APPLICANT = "applicant", _("申请人")
+    PROXY = "proxy", _("代办人")
+
+
+FINAL_STATUSES = frozenset({NoticeStatus.DELIVERED, NoticeStatus.FAILED})
+
+
+class Notice(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(
+        "intake.Application", on_delete=models.CASCADE, related_name="notices", verbose_name=_("申请")
+    )
+    recipient = models.CharField(_("接收人"), max_length=16, choices=Recipient.choices, default=Recipient.APPLICANT)
+    phone = models.CharField(_("手机号码"), max_length=11)
+    event = models.CharField(_("事项"), max_length=16, choices=Event.choices)
+    template_code = models.CharField(_("模板代码"), max_length=64)
+    params = models.JSONField(_("模板参数"), default=dict)
+    text = models.TextField(_("短信内容"))
+    status = models.CharField(_("状态"), max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.QUEUED)
+    attempts = models.PositiveIntegerField(_("发送次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次发送时间"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("最近发送时间"), null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    outcome_unknown = models.BooleanField(_("结果待核实"), default=False)
+    provider = models.CharField(_("短信服务"), max_length=20, blank=True)
+    provider_message_id = models.CharField(_("运营商回执编号"), max_length=100, blank=True)
+    last_error = models.CharField(_("最近的错误"), max_length=300, blank=True)
+    resend_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends", verbose_name=_("重发自")
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("提交运营商时间"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("短信通知")
+        verbose_name_plural = _("短信通知")
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The worker's claim: queued and due, or sending with an expired lease.
+            models.Index(fields=["status", "next_attempt_at"], name="notice_due_idx"),
+            models.Index(fields=["status", "claimed_until"], name="notice_lease_idx"),
+            # The per-number limit: recent attempts to one phone.
+            models.Index(fields=["phone", "last_attempt_at"], name="notice_phone_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_event_display()} → {self.masked_phone}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)

@@ -1,0 +1,21 @@
+"""Reads of the SMS outbox for staff pages and the command line."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from .models import Notice, NoticeStatus
+
+
+def notices_for_case(application) -> list[Notice]:
+    """Every notice of one case, oldest first, with which ones were resent."""
+    return list(Notice.objects.filter(application=application).prefetch_related("resends").order_by("created_at", "id"))
+
+
+def failed_notices(applications: QuerySet) -> QuerySet[Notice]:
+    """Failed notices not resent yet, of the given (already scoped) applications, newest first."""
+    return (
+        Notice.objects.filter(status=NoticeStatus.FAILED, application__in=applications, resends__isnull=True)
+        .select_related("application")
+        .order_by("-failed_at", "-created_at")
+    )
