@@ -30,7 +30,7 @@ class Event(models.TextChoices):
 
     RECEIVED = "received", _("申请已受理")
     NEEDS_MORE = "needs_more", _("需补充材料")
-    APPROVED = "approved", _("审核通过")
+    APPROVED = "approved", _("审核已通过")
     REJECTED = "rejected", _("审核未通过")
     PAID = "paid", _("补助已发放")
     WITHDRAWN = "withdrawn", _("申请已撤回")

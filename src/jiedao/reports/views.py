@@ -15,7 +15,7 @@ from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.http import no_store
 from jiedao.core.models import AuditAction, Role
 from jiedao.core.validators import mask_id_number
-from jiedao.core.formatting import join_names
+from jiedao.core.formatting import join_names, parenthesised
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, Category, Channel, Programme
 from jiedao.review import access
@@ -102,7 +102,7 @@ def dashboard_workbook(request):
         (_("申请渠道"), stats.by_channel),
         (_("办理状态"), stats.by_status),
     ):
-        sheets.append((title, [title, f"{count}（{heading}）"], [list(row) for row in table.rows]))
+        sheets.append((title, [title, count + parenthesised(heading)], [list(row) for row in table.rows]))
     audit_record(actor=request.user, action=AuditAction.EXPORT, ip=client_ip(request), what="statistics", as_of=as_of.isoformat())
     return FileResponse(
         write_workbook(sheets), as_attachment=True, filename=f"jiedao-stats-{programme.code}-{as_of.isoformat()}.xlsx", content_type=XLSX
