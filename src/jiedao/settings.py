@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "jiedao.review",
     "jiedao.notices",
     "jiedao.reports",
+    "jiedao.api",
+    "ninja",  # serves the API docs' own Swagger UI files (no CDN)
 ]
 
 MIDDLEWARE = [
@@ -274,3 +276,16 @@ JIEDAO_SMS_ALIYUN_ENDPOINT = os.environ.get("JIEDAO_SMS_ALIYUN_ENDPOINT", "dysms
 JIEDAO_SMS_ALIYUN_PROTOCOL = os.environ.get("JIEDAO_SMS_ALIYUN_PROTOCOL", "https")
 JIEDAO_SMS_ALIYUN_ACCESS_KEY_ID = os.environ.get("JIEDAO_SMS_ALIYUN_ACCESS_KEY_ID", "")
 JIEDAO_SMS_ALIYUN_ACCESS_KEY_SECRET = os.environ.get("JIEDAO_SMS_ALIYUN_ACCESS_KEY_SECRET", "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Partner API (jiedao.api): webhooks, delivered by the `jiedao notices work` loop.
+
+# Extra rounds the notices worker runs after each SMS round (other outboxes of the same pattern).
+JIEDAO_WORKER_EXTRA_ROUNDS = ["jiedao.api.webhooks.run_once"]
+# Connect + read timeout of one webhook POST, in seconds.
+JIEDAO_WEBHOOK_TIMEOUT = float(os.environ.get("JIEDAO_WEBHOOK_TIMEOUT", "10"))
+JIEDAO_WEBHOOK_RETRY_BASE_SECONDS = float(os.environ.get("JIEDAO_WEBHOOK_RETRY_BASE_SECONDS", "30"))
+JIEDAO_WEBHOOK_RETRY_CAP_SECONDS = float(os.environ.get("JIEDAO_WEBHOOK_RETRY_CAP_SECONDS", "3600"))
+# Retried until accepted, and given up (failed) once a delivery is this old.
+JIEDAO_WEBHOOK_MAX_AGE_HOURS = float(os.environ.get("JIEDAO_WEBHOOK_MAX_AGE_HOURS", "72"))

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.api.api import api as partner_api
 from jiedao.core.views import healthz
 from jiedao.notices.urls import receipt_urlpatterns as notice_receipts
 
@@ -16,6 +17,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # Providers post delivery reports to a fixed address, outside the language prefix.
     path("notices/receipts/", include((notice_receipts, "notice_receipts"))),
+    # The partner REST API (OpenAPI at /api/v1/openapi.json), outside the language prefix.
+    path("api/v1/", partner_api.urls),
     *i18n_patterns(
         path("staff/notices/", include("jiedao.notices.urls")),
         path("staff/", include("jiedao.review.urls")),

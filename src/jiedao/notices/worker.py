@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import Notice, NoticeStatus
 from .providers import Found, Outcome, Provider, QueryResult, SendResult, get_provider, scrub
@@ -320,11 +321,15 @@ def loop(*, stop: threading.Event, batch: int | None = None, idle_seconds: float
     worker = worker_name()
     provider = get_provider()
     idle = float(settings.JIEDAO_SMS_WORKER_IDLE_SECONDS if idle_seconds is None else idle_seconds)
+    extra_rounds = [import_string(path) for path in getattr(settings, "JIEDAO_WORKER_EXTRA_ROUNDS", ())]
     logger.info("SMS worker %s started (provider %s)", worker, provider.name)
     while not stop.is_set():
         close_old_connections()
         try:
             counts = run_once(worker=worker, provider=provider, batch=batch, stop=stop)
+            # Other outboxes of the same pattern (partner webhooks) ride on this loop.
+            for extra_round in extra_rounds:
+                counts.update(extra_round(worker=worker, stop=stop))
         except DatabaseError as error:
             logger.error("SMS worker: database error, will retry: %s", scrub(str(error)))
             counts = {}

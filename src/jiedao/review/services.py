@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.api.outbox import webhook_queue_for
 from jiedao.core.audit import audit_record
 from jiedao.core.errors import DomainError, ValidationFailed
 from jiedao.core.models import AuditAction
@@ -129,6 +130,7 @@ def _move(case: Application, action: str, *, actor, via: str, note: str, now: dt
         note=note,
     )
     tally_transition(case, previous, target, now)
+    webhook_queue_for(case, previous=previous, note=note, now=now)  # the submitting partner's, if any
 
 
 def _last_request_at(case: Application) -> dt.datetime | None:

@@ -1,0 +1,517 @@
+"""The partner REST API (django-ninja), mounted at /api/v1/ outside the language prefix.
+
+Thin by design: each operation checks the token's rights, translates the partner's shape into the
+services' arguments and back, and calls the same services as the web pages
+(``intake.services.application_submit_uploads``, ``review.services.application_transition`` and
+``application_add_documents``, ``reports.selectors.programme_stats``). Domain errors are mapped to
+HTTP answers once, in the exception handlers below.
+
+Rights: a partner token sees and acts on the applications it submitted and nothing else (another
+partner's case answers 404, like one that does not exist); it may withdraw them, never decide. A
+reviewer token acts as a programme reviewer through its service user, with ``review.access``.
+Messages follow ``Accept-Language`` (Chinese by default), activated before authentication.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.http import Http404, HttpRequest
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI, Query
+from ninja import Status as HttpStatus
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+from jiedao.core.audit import audit_record, client_ip
+from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, ValidationFailed
+from jiedao.core.http import private_photo_response
+from jiedao.core.models import AuditAction
+from jiedao.intake.lifecycle import Action, Status
+from jiedao.intake.models import Application, Channel, Document, Programme, Via
+from jiedao.intake.photos import PhotoRejected, process_photo
+from jiedao.intake.selectors import required_documents
+from jiedao.intake.services import application_submit_uploads
+from jiedao.intake.wizard import photo_rejection_message
+from jiedao.reports.selectors import programme_stats
+from jiedao.review import access
+from jiedao.review.services import IllegalTransition, Payment, application_add_documents, application_transition, outstanding_pages
+
+from . import schemas
+from .models import ApiToken, PartnerSubmission
+from .outbox import webhook_queue_for
+from .services import partner_answers, renamed, webhook_register
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+def activate_language(request: HttpRequest) -> None:
+    """The API is outside i18n_patterns: the language comes from Accept-Language alone."""
+    translation.activate(translation.get_language_from_request(request, check_path=False))
+    request.LANGUAGE_CODE = translation.get_language()
+
+
+class BearerToken(HttpBearer):
+    def __call__(self, request):
+        activate_language(request)
+        return super().__call__(request)
+
+    def authenticate(self, request, token: str) -> ApiToken | None:
+        from .services import token_authenticate
+
+        return token_authenticate(token)
+
+
+api = NinjaAPI(
+    title="Jiedao 街道 partner API",
+    version="1",
+    description=(
+        "For the city's one-network service platform (一网通办) and the community affairs acceptance "
+        "centre: submit and follow applications. `Authorization: Bearer <token>`; tokens are made by an "
+        "administrator (`jiedao token create`). Messages follow `Accept-Language` (zh-hans default, en). "
+        "Webhooks: `PUT /webhook` registers an address; each status change of your applications is "
+        "POSTed there as JSON `{id, event, reference, status, previous_status, at, note}`, signed "
+        "`X-Jiedao-Signature: sha256=<hex HMAC-SHA256 of the raw body>` with the secret returned by "
+        "`PUT /webhook`, with `X-Jiedao-Delivery: <id>` to drop repeats; retried with backoff until a 2xx."
+    ),
+    urls_namespace="api",
+    auth=BearerToken(),
+)
+
+ERRORS = {400: schemas.Message, 401: schemas.Message, 403: schemas.Message, 404: schemas.Message, 422: schemas.Errors}
+
+
+# Errors, mapped once.
+
+
+def _message(request, http_status: int, code: str, message, **extra):
+    return api.create_response(request, {"code": code, "message": str(message), **extra}, status=http_status)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthorized(request, exc):
+    response = _message(request, 401, "unauthorized", _("缺少接口令牌，或者令牌不正确、已停用。"))
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    # Ninja's own 400: a body that is not JSON.
+    return _message(request, exc.status_code, "unreadable", _("请求内容无法读取，请发送 JSON。"))
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return _message(request, 404, "not_found", _("没有找到。"))
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid(request, exc):
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path", "payload")]
+        errors.setdefault(".".join(location) or "body", []).append(_("格式不正确。"))
+    return api.create_response(request, {"code": "invalid", "errors": errors}, status=422)
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request, exc: DomainError):
+    if isinstance(exc, ValidationFailed):
+        errors = {field: [str(m) for m in messages] for field, messages in exc.errors.items()}
+        return api.create_response(request, {"code": "invalid", "errors": errors}, status=422)
+    if isinstance(exc, DuplicateApplication):
+        return _message(request, 409, exc.code, exc.message, reference=exc.reference)
+    if isinstance(exc, ProgrammeClosed):
+        return api.create_response(request, {"code": exc.code, "errors": {"programme": [str(exc.message)]}}, status=422)
+    if isinstance(exc, Forbidden):
+        return _message(request, 403, exc.code, exc.message)
+    status = exc.context.get("status")
+    return _message(request, 409, exc.code, exc.message, status=status)
+
+
+# Rights.
+
+
+def _token(request) -> ApiToken:
+    return request.auth
+
+
+def _applications(token: ApiToken):
+    if token.is_reviewer:
+        return access.applications_for_staff(token.user)
+    return Application.objects.filter(api_submission__token=token)
+
+
+def _case(token: ApiToken, reference: str) -> Application:
+    application = (
+        _applications(token).select_related("programme").filter(reference=(reference or "").strip().upper()).first()
+    )
+    if application is None:
+        raise Http404
+    return application
+
+
+# Shapes out.
+
+
+def _named(thing) -> dict:
+    return {"code": thing.code, "name": thing.name, "name_en": thing.name_en}
+
+
+def _document_type(doc) -> dict:
+    return {**_named(doc), "pages": doc.pages, "page_labels": [doc.page_label(page) for page in range(1, doc.pages + 1)]}
+
+
+def _application_out(request, application: Application) -> dict:
+    missing: list[str] = []
+    if application.status == Status.NEEDS_MORE:
+        for gap in outstanding_pages(application):
+            if gap.document_type.code not in missing:
+                missing.append(gap.document_type.code)
+    return {
+        "reference": application.reference,
+        "programme": application.programme.code,
+        "status": application.status,
+        "status_label": str(application.get_status_display()),
+        "channel": application.channel,
+        "submitted_at": application.submitted_at,
+        "history": [
+            {"status": e.to_status, "status_label": str(e.get_to_status_display()), "at": e.at, "note": e.note}
+            for e in application.events.order_by("at", "id")
+        ],
+        "missing_documents": missing,
+        "documents": [
+            {
+                "id": d.pk,
+                "code": d.document_type.code,
+                "page": d.page,
+                "supplement": d.supplement,
+                "url": request.build_absolute_uri(reverse("api:document_photo", args=[d.pk])),
+            }
+            for d in application.documents.select_related("document_type")
+        ],
+        "paid_amount": application.paid_amount,
+        "paid_on": application.paid_on,
+    }
+
+
+# Uploads: ``doc_<code>`` fields, repeated for the pages of a document, in page order.
+
+
+def _uploads(request) -> tuple[list, dict[str, list[str]]]:
+    uploads, errors = [], {}
+    for field in request.FILES:
+        if not field.startswith("doc_"):
+            continue
+        code = field[4:]
+        for page, upload in enumerate(request.FILES.getlist(field), start=1):
+            try:
+                uploads.append((code, page, process_photo(upload)))
+            except PhotoRejected as rejected:
+                errors.setdefault(field, []).append(photo_rejection_message(rejected))
+    return uploads, errors
+
+
+_STRING = {"type": "string"}
+_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
+
+SUBMIT_OPENAPI = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "description": "the same key (per token) answers the first submission again, without a second application",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["programme", "name", "id_number", "phone", "address", "neighbourhood", "block", "categories", "consent"],
+                    "properties": {
+                        "programme": {**_STRING, "description": "programme code, e.g. JGBK"},
+                        "name": _STRING,
+                        "id_number": {**_STRING, "description": "18-character resident ID number"},
+                        "phone": {**_STRING, "description": "mainland mobile number"},
+                        "address": {**_STRING, "description": "road, lane (弄), number (号), room (室): 中兴路1021弄7号201室"},
+                        "neighbourhood": {**_STRING, "description": "neighbourhood code (GET /programmes)"},
+                        "block": {**_STRING, "description": "renovation block code"},
+                        "categories": {"type": "array", "items": _STRING, "description": "category codes, repeated"},
+                        "household_note": _STRING,
+                        "channel": {"type": "string", "enum": list(Channel.values), "default": Channel.PARTNER},
+                        "proxy_name": _STRING,
+                        "proxy_phone": _STRING,
+                        "proxy_relationship": {
+                            "type": "string",
+                            "enum": ["child", "spouse", "parent", "sibling", "grandchild", "relative", "other"],
+                        },
+                        "consent": {"type": "boolean", "description": "both consents (personal and sensitive data) given on the platform"},
+                    },
+                    "patternProperties": {"^doc_": {**_FILES, "description": "doc_<document code>: one file per page"}},
+                }
+            }
+        },
+    },
+}
+
+DOCUMENTS_OPENAPI = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "patternProperties": {"^doc_": {**_FILES, "description": "doc_<document code>: one file per page"}},
+                }
+            }
+        },
+    }
+}
+
+
+# Operations.
+
+
+@api.get("/programmes", response={200: list[schemas.ProgrammeOut], 401: schemas.Message}, summary="Programmes and what they ask for")
+def programmes(request):
+    out = []
+    for programme in Programme.objects.prefetch_related("neighbourhoods", "blocks", "categories"):
+        out.append(
+            {
+                **_named(programme),
+                "open": programme.is_open(),
+                "opens_on": programme.opens_on,
+                "closes_on": programme.closes_on,
+                "categories": [
+                    {**_named(c), "documents": [_document_type(d) for d in required_documents(programme, [c.code])]}
+                    for c in programme.categories.all()
+                ],
+                "neighbourhoods": [_named(n) for n in programme.neighbourhoods.all()],
+                "blocks": [_named(b) for b in programme.blocks.all()],
+            }
+        )
+    return out
+
+
+@api.post(
+    "/applications",
+    response={201: schemas.ApplicationOut, 409: schemas.Duplicate, **ERRORS},
+    openapi_extra=SUBMIT_OPENAPI,
+    summary="Submit an application (multipart)",
+)
+def submit(request):
+    token = _token(request)
+    data = request.POST
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > 64:
+        raise ValidationFailed({"Idempotency-Key": [_("Idempotency-Key 不能超过64个字符。")]})
+    programme = Programme.objects.filter(code__iexact=(data.get("programme") or "").strip()).first()
+    if programme is None:
+        raise ValidationFailed({"programme": [_("没有这个项目。")]})
+    answers, errors, renames = partner_answers(data)
+    uploads, photo_errors = _uploads(request)
+    errors.update(photo_errors)
+    if errors:
+        from jiedao.intake.forms import clean_answers
+
+        # Report every problem at once: the service's field rules too, not only ours.
+        _cleaned, rule_errors = clean_answers(programme, answers)
+        raise ValidationFailed({**renamed(rule_errors, renames), **errors})
+    channel = (data.get("channel") or Channel.PARTNER).strip()
+    try:
+        with transaction.atomic():
+            application = application_submit_uploads(
+                programme=programme,
+                answers=answers,
+                uploads=uploads,
+                channel=channel,
+                filed_by=token.user if token.is_reviewer else None,
+                idempotency_key=f"api:{token.pk}:{key}" if key else None,
+            )
+            link, created = PartnerSubmission.objects.get_or_create(application=application, defaults={"token": token})
+            if created:
+                webhook_queue_for(application, now=application.submitted_at)
+                audit_record(
+                    actor=token.user,
+                    action=AuditAction.FILE_APPLICATION,
+                    reference=application.reference,
+                    ip=client_ip(request),
+                    channel=application.channel,
+                    api_token=token.name,
+                )
+    except ValidationFailed as failed:
+        raise ValidationFailed(renamed(failed.errors, renames)) from None
+    if link.token_id != token.pk:  # cannot happen: idempotency keys are per token
+        raise Http404
+    return HttpStatus(201, _application_out(request, application))
+
+
+@api.get("/applications/{reference}", response={200: schemas.ApplicationOut, **ERRORS}, summary="An application's state")
+def application_detail(request, reference: str):
+    token = _token(request)
+    application = _case(token, reference)
+    audit_record(actor=token.user, action=AuditAction.VIEW_CASE, reference=application.reference, ip=client_ip(request))
+    return _application_out(request, application)
+
+
+@api.post(
+    "/applications/{reference}/documents",
+    response={200: schemas.ApplicationOut, 409: schemas.Conflict, **ERRORS},
+    openapi_extra=DOCUMENTS_OPENAPI,
+    summary="Send in requested documents (multipart doc_<code>)",
+)
+def add_documents(request, reference: str):
+    token = _token(request)
+    application = _case(token, reference)
+    if token.is_reviewer and not access.may_take(token.user, Action.RESUBMIT):
+        raise Forbidden(_("这个令牌不能做这个操作。"))
+    uploads, errors = _uploads(request)
+    if errors:
+        raise ValidationFailed(errors)
+    application = application_add_documents(
+        application=application,
+        uploads=uploads,
+        actor=token.user,
+        via=Via.BACK_OFFICE if token.is_reviewer else Via.PARTNER,
+        ip=client_ip(request),
+    )
+    return _application_out(request, application)
+
+
+PUBLIC_ACTIONS = (
+    Action.START_REVIEW,
+    Action.REQUEST_MORE,
+    Action.APPROVE,
+    Action.REJECT,
+    Action.RECORD_PAYMENT,
+    Action.WITHDRAW,
+)
+
+
+def _payment(body: schemas.TransitionIn) -> Payment:
+    amount = None
+    if body.amount not in (None, ""):
+        try:
+            amount = Decimal(str(body.amount)).quantize(Decimal("0.01"))
+            if not amount.is_finite() or amount >= Decimal("100000000"):
+                amount = None
+        except (InvalidOperation, ValueError):
+            amount = None
+    paid_on = None
+    if body.paid_on:
+        try:
+            paid_on = dt.date.fromisoformat(body.paid_on.strip())
+        except ValueError:
+            raise ValidationFailed({"paid_on": [_("日期格式应为 YYYY-MM-DD。")]}) from None
+    return Payment(amount=amount, paid_on=paid_on, method=body.method or Payment.method)
+
+
+@api.post(
+    "/applications/{reference}/transitions",
+    response={200: schemas.ApplicationOut, 409: schemas.Conflict, **ERRORS},
+    summary="Move a case on: start_review, request_more, approve, reject, record_payment, withdraw",
+)
+def transition(request, reference: str, body: schemas.TransitionIn):
+    token = _token(request)
+    application = _case(token, reference)
+    if body.action not in PUBLIC_ACTIONS:
+        raise ValidationFailed({"action": [_("没有这种操作。")]})
+    allowed = access.may_take(token.user, body.action) if token.is_reviewer else body.action == Action.WITHDRAW
+    if not allowed:
+        raise Forbidden(_("这个令牌不能做这个操作。"))
+    if body.expected_status and body.expected_status not in Status.values:
+        raise ValidationFailed({"expected_status": [_("状态不正确。")]})
+    try:
+        case = application_transition(
+            application=application,
+            action=body.action,
+            actor=token.user,
+            via=Via.BACK_OFFICE if token.is_reviewer else Via.PARTNER,
+            note=body.note,
+            missing_document_codes=body.missing_documents,
+            payment=_payment(body) if body.action == Action.RECORD_PAYMENT else None,
+            expected_status=body.expected_status,
+            ip=client_ip(request),
+        )
+    except IllegalTransition as refused:
+        application.refresh_from_db(fields=["status"])
+        refused.context["status"] = application.status
+        raise
+    return _application_out(request, case)
+
+
+@api.get(
+    "/documents/{document_id}",
+    response=ERRORS,
+    openapi_extra={
+        "responses": {200: {"description": "the stored photo", "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}}
+    },
+    summary="A document photo (JPEG, as stored after processing)",
+)
+def document_photo(request, document_id: int):
+    token = _token(request)
+    document = (
+        Document.objects.select_related("application", "document_type")
+        .filter(pk=document_id, application__in=_applications(token))
+        .first()
+    )
+    if document is None:
+        raise Http404
+    audit_record(
+        actor=token.user,
+        action=AuditAction.VIEW_DOCUMENT,
+        reference=document.application.reference,
+        ip=client_ip(request),
+        document=document.pk,
+    )
+    return private_photo_response(document.file.open("rb"), filename=f"{document.application.reference}-{document.pk}.jpg")
+
+
+@api.get("/stats", response={200: schemas.StatsOut, **ERRORS}, summary="The dashboard's figures (reviewer tokens)")
+def stats(request, programme: str, as_of: dt.date | None = Query(None, description="YYYY-MM-DD; today by default")):
+    token = _token(request)
+    if not token.is_reviewer:
+        raise Forbidden(_("这个令牌不能查看统计。"))
+    found = Programme.objects.filter(code__iexact=programme.strip()).first()
+    if found is None:
+        raise ValidationFailed({"programme": [_("没有这个项目。")]})
+    if as_of is not None and not dt.date(2000, 1, 1) <= as_of <= dt.date(2100, 12, 31):
+        raise ValidationFailed({"as_of": [_("日期超出范围。")]})
+    figures = programme_stats(token.user, found, as_of)
+
+    def by_code(breakdown, codes) -> dict[str, int]:
+        return {code: count for code, (_label, count) in zip(codes, breakdown.rows, strict=True)}
+
+    return {
+        "programme": found.code,
+        "as_of": figures.as_of,
+        "total": figures.total,
+        "by_status": by_code(figures.by_status, Status.values),
+        "by_neighbourhood": by_code(figures.by_neighbourhood, [n.code for n in found.neighbourhoods.all()]),
+        "by_block": by_code(figures.by_block, [b.code for b in found.blocks.all()]),
+        "by_category": by_code(figures.by_category, [c.code for c in found.categories.all()]),
+        "by_channel": by_code(figures.by_channel, Channel.values),
+        "by_day": [{"date": d.day, "count": d.count, "cumulative": d.cumulative} for d in figures.by_day],
+        "median_days_to_decision": figures.median_days_to_decision,
+    }
+
+
+@api.put("/webhook", response={200: schemas.WebhookOut, **ERRORS}, summary="Register the address for status-change notifications (partner tokens)")
+def webhook(request, body: schemas.WebhookIn):
+    token = _token(request)
+    if token.is_reviewer:
+        raise Forbidden(_("只有合作平台的令牌可以登记通知地址。"))
+    token = webhook_register(token, url=body.url)
+    return {"url": token.webhook_url, "secret": token.webhook_secret}

@@ -1,0 +1,131 @@
+"""The shapes of the partner API, as they appear in the OpenAPI description."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+
+class Message(Schema):
+    """An error in the caller's language (``Accept-Language``), with a stable ``code``."""
+
+    code: str
+    message: str
+
+
+class Errors(Schema):
+    """Input to correct: field → messages in the caller's language."""
+
+    code: str = "invalid"
+    errors: dict[str, list[str]]
+
+
+class Duplicate(Schema):
+    """The person already has an open application: its reference."""
+
+    code: str = "duplicate_application"
+    message: str
+    reference: str
+
+
+class Conflict(Schema):
+    """A transition the case's status does not allow now."""
+
+    code: str
+    message: str
+    status: str | None = None
+
+
+class Named(Schema):
+    code: str
+    name: str
+    name_en: str
+
+
+class DocumentTypeOut(Named):
+    pages: int
+    page_labels: list[str]
+
+
+class CategoryOut(Named):
+    documents: list[DocumentTypeOut] = Field(description="every document an applicant of this category sends")
+
+
+class ProgrammeOut(Named):
+    open: bool
+    opens_on: dt.date
+    closes_on: dt.date
+    categories: list[CategoryOut]
+    neighbourhoods: list[Named]
+    blocks: list[Named]
+
+
+class HistoryEntry(Schema):
+    status: str = Field(description="lifecycle code: submitted, in_review, needs_more, resubmitted, approved, rejected, paid, withdrawn")
+    status_label: str
+    at: dt.datetime
+    note: str
+
+
+class DocumentOut(Schema):
+    id: int
+    code: str
+    page: int
+    supplement: bool
+    url: str = Field(description="the stored (processed) photo, for the submitting partner and reviewer tokens")
+
+
+class ApplicationOut(Schema):
+    reference: str
+    programme: str
+    status: str = Field(description="lifecycle code: submitted, in_review, needs_more, resubmitted, approved, rejected, paid, withdrawn")
+    status_label: str
+    channel: str
+    submitted_at: dt.datetime
+    history: list[HistoryEntry]
+    missing_documents: list[str] = Field(description="codes of requested documents not yet (fully) sent in")
+    documents: list[DocumentOut]
+    paid_amount: Decimal | None = None
+    paid_on: dt.date | None = None
+
+
+class TransitionIn(Schema):
+    action: str = Field(description="start_review, request_more, approve, reject, record_payment or withdraw")
+    note: str = ""
+    missing_documents: list[str] = Field(default_factory=list, description="document codes, for request_more")
+    amount: str | float | None = Field(default=None, description="yuan, for record_payment")
+    paid_on: str | None = Field(default=None, description="YYYY-MM-DD, for record_payment")
+    method: str | None = Field(default=None, description="bank_transfer (default), cash or other")
+    expected_status: str | None = Field(
+        default=None, description="refuse with 409 unless the case is still in this status"
+    )
+
+
+class WebhookIn(Schema):
+    url: str = Field(description="http(s) address; empty to stop the notifications")
+
+
+class WebhookOut(Schema):
+    url: str
+    secret: str = Field(description="HMAC-SHA256 key of X-Jiedao-Signature; shown on every registration")
+
+
+class DayOut(Schema):
+    date: dt.date
+    count: int
+    cumulative: int
+
+
+class StatsOut(Schema):
+    programme: str
+    as_of: dt.date
+    total: int
+    by_status: dict[str, int]
+    by_neighbourhood: dict[str, int]
+    by_block: dict[str, int]
+    by_category: dict[str, int]
+    by_channel: dict[str, int]
+    by_day: list[DayOut]
+    median_days_to_decision: float | None
