@@ -32,11 +32,12 @@ import urllib.request
 import uuid
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from jiedao.notices.worker import worker_name
+
+from jiedao.core.outbox import exponential_backoff, outbox_claim
 
 from .models import DeliveryState, WebhookDelivery
 
@@ -54,25 +55,25 @@ def lease() -> dt.timedelta:
 
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> dt.timedelta:
-    base, cap = float(settings.JIEDAO_WEBHOOK_RETRY_BASE_SECONDS), float(settings.JIEDAO_WEBHOOK_RETRY_CAP_SECONDS)
-    delay = min(base * 2 ** max(attempts - 1, 0), cap)
-    return dt.timedelta(seconds=delay * (rng or random).uniform(0.5, 1.5))
+    return exponential_backoff(
+        attempts,
+        base=float(settings.JIEDAO_WEBHOOK_RETRY_BASE_SECONDS),
+        cap=float(settings.JIEDAO_WEBHOOK_RETRY_CAP_SECONDS),
+        rng=rng,
+    )
 
 
 def claim(*, worker: str, now: dt.datetime, batch: int = 20) -> list[uuid.UUID]:
-    with transaction.atomic():
-        due = WebhookDelivery.objects.filter(
-            Q(state=DeliveryState.QUEUED, next_attempt_at__lte=now)
-            | Q(state=DeliveryState.SENDING, claimed_until__lte=now)
-        ).order_by("next_attempt_at", "created_at")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        ids = list(due.values_list("pk", flat=True)[:batch])
-        if ids:
-            WebhookDelivery.objects.filter(pk__in=ids).update(
-                state=DeliveryState.SENDING, claimed_by=worker, claimed_until=now + lease()
-            )
-    return ids
+    return outbox_claim(
+        WebhookDelivery,
+        state_field="state",
+        queued=DeliveryState.QUEUED,
+        sending=DeliveryState.SENDING,
+        worker=worker,
+        now=now,
+        lease=lease(),
+        batch=batch,
+    )
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[bool, str]:

@@ -38,9 +38,11 @@ import uuid
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
+
+from jiedao.core.outbox import exponential_backoff, outbox_claim
 
 from .models import Notice, NoticeStatus
 from .providers import Found, Outcome, Provider, QueryResult, SendResult, get_provider, scrub
@@ -65,9 +67,12 @@ def lease() -> dt.timedelta:
 
 
 def backoff(attempts: int, *, rng: random.Random | None = None) -> dt.timedelta:
-    base, cap = float(settings.JIEDAO_SMS_RETRY_BASE_SECONDS), float(settings.JIEDAO_SMS_RETRY_CAP_SECONDS)
-    delay = min(base * 2 ** max(attempts - 1, 0), cap)
-    return dt.timedelta(seconds=delay * (rng or random).uniform(0.5, 1.5))
+    return exponential_backoff(
+        attempts,
+        base=float(settings.JIEDAO_SMS_RETRY_BASE_SECONDS),
+        cap=float(settings.JIEDAO_SMS_RETRY_CAP_SECONDS),
+        rng=rng,
+    )
 
 
 def _too_old(notice: Notice, now: dt.datetime) -> bool:
@@ -78,21 +83,16 @@ def _too_old(notice: Notice, now: dt.datetime) -> bool:
 
 
 def claim(*, worker: str, now: dt.datetime | None = None, batch: int | None = None) -> list[uuid.UUID]:
-    now = _clock(now)
-    batch = batch or settings.JIEDAO_SMS_BATCH
-    with transaction.atomic():
-        due = Notice.objects.filter(
-            Q(status=NoticeStatus.QUEUED, next_attempt_at__lte=now)
-            | Q(status=NoticeStatus.SENDING, claimed_until__lte=now)
-        ).order_by("next_attempt_at", "created_at")
-        if connection.features.has_select_for_update_skip_locked:
-            due = due.select_for_update(skip_locked=True)
-        ids = list(due.values_list("pk", flat=True)[:batch])
-        if ids:
-            Notice.objects.filter(pk__in=ids).update(
-                status=NoticeStatus.SENDING, claimed_by=worker, claimed_until=now + lease()
-            )
-    return ids
+    return outbox_claim(
+        Notice,
+        state_field="status",
+        queued=NoticeStatus.QUEUED,
+        sending=NoticeStatus.SENDING,
+        worker=worker,
+        now=_clock(now),
+        lease=lease(),
+        batch=batch or settings.JIEDAO_SMS_BATCH,
+    )
 
 
 def release(ids, *, worker: str) -> int:
