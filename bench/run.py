@@ -784,7 +784,8 @@ def city_scale_rows(vendor, profile, generated, dashboard, export, window, phase
     h, d = dashboard["healthz"], dashboard["dashboard"]
     mean = statistics.mean
     export_s, alone_s = mean(export["export_s"]), mean(export["alone_s"])
-    peak_mb, idle_mb = max(export["peak_mb"]), mean(export["idle_mb"])
+    worst = max(range(len(export["peak_mb"])), key=lambda n: export["peak_mb"][n])
+    peak_mb, idle_mb = export["peak_mb"][worst], export["idle_mb"][worst]  # the same worker, same round
     rounds = len(export["export_s"])
     common = {"database": vendor}
     return [
@@ -859,9 +860,10 @@ def city_scale_rows(vendor, profile, generated, dashboard, export, window, phase
             "baseline_value": round(idle_mb, 1),
             "ratio": round(peak_mb / idle_mb, 2) if idle_mb else None,
             "notes": "Peak RSS (VmHWM, reset through /proc/PID/clear_refs before each export) of the gunicorn "
-            "worker that served the export, worst round; baseline: that worker's RSS just before. The "
-            f"export adds {peak_mb - idle_mb:.0f} MB; openpyxl alone adds {max(export['alone_mb']):.0f} MB "
-            "for the same rows.",
+            "worker that served the export, worst round; baseline: that worker's RSS just before that export. "
+            f"The export adds {peak_mb - idle_mb:.0f} MB (each round: "
+            f"{', '.join(f'{i:.0f} -> {p:.0f}' for i, p in zip(export['idle_mb'], export['peak_mb']))} MB); "
+            f"openpyxl alone adds {max(export['alone_mb']):.0f} MB for the same rows.",
         },
     ]
 
