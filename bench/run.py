@@ -1,4 +1,4 @@
-"""Jiedao benchmarks: `make bench` (full, ~10 min at most) or `make bench BENCH_ARGS=--quick` (~3 min).
+"""Jiedao benchmarks: `make bench` (full, 17-25 min) or `make bench BENCH_ARGS=--quick` (~2 min).
 
 Design notes
 - The machine is a noisy 2-core box, so no absolute time is a verdict. Every metric is measured
@@ -784,8 +784,9 @@ def city_scale_rows(vendor, profile, generated, dashboard, export, window, phase
     h, d = dashboard["healthz"], dashboard["dashboard"]
     mean = statistics.mean
     export_s, alone_s = mean(export["export_s"]), mean(export["alone_s"])
-    worst = max(range(len(export["peak_mb"])), key=lambda n: export["peak_mb"][n])
-    peak_mb, idle_mb = export["peak_mb"][worst], export["idle_mb"][worst]  # the same worker, same round
+    # The worst peak of any round, against the leanest worker before an export: a worker keeps
+    # what an export made it grow, so a later round can start where the first one peaked.
+    peak_mb, idle_mb = max(export["peak_mb"]), min(export["idle_mb"])
     rounds = len(export["export_s"])
     common = {"database": vendor}
     return [
@@ -860,8 +861,9 @@ def city_scale_rows(vendor, profile, generated, dashboard, export, window, phase
             "baseline_value": round(idle_mb, 1),
             "ratio": round(peak_mb / idle_mb, 2) if idle_mb else None,
             "notes": "Peak RSS (VmHWM, reset through /proc/PID/clear_refs before each export) of the gunicorn "
-            "worker that served the export, worst round; baseline: that worker's RSS just before that export. "
-            f"The export adds {peak_mb - idle_mb:.0f} MB (each round: "
+            "worker that served the export, worst round; baseline: the smallest RSS of a worker just before "
+            "an export (a worker keeps what an export made it grow, so a second export into it starts high). "
+            f"The export adds up to {peak_mb - idle_mb:.0f} MB (each round, RSS before -> peak: "
             f"{', '.join(f'{i:.0f} -> {p:.0f}' for i, p in zip(export['idle_mb'], export['peak_mb']))} MB); "
             f"openpyxl alone adds {max(export['alone_mb']):.0f} MB for the same rows.",
         },
@@ -1070,7 +1072,7 @@ METRICS = {
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--quick", action="store_true", help="short run (~3 min)")
+    parser.add_argument("--quick", action="store_true", help="short run (~2 min)")
     parser.add_argument("--only", choices=sorted([*METRICS, *CITY_SCALE_METRICS]),
                         help="run one metric (any city-scale metric runs them all)")  # fmt: skip
     postgres = parser.add_mutually_exclusive_group()
