@@ -1,7 +1,8 @@
 """Generated applications at city scale: ``jiedao demo generate --applications N``.
 
-For benchmarks and demonstrations with a realistic amount of data (a million applications in a
-few minutes on SQLite and PostgreSQL). Nothing here is used by the running service.
+For benchmarks and demonstrations with a realistic amount of data: a million applications in
+about 7½ minutes on SQLite and 5 on PostgreSQL on a 2-core machine that nothing else is using
+(bench/RESULTS.md). Nothing here is used by the running service.
 
 Design
 - **Looks real.** Surnames drawn with the weights of China's census (王 李 张 刘 陈 …), given
@@ -616,9 +617,9 @@ class Writers:
     """Where batches are written: in this process (``workers=1``, e.g. inside a test's
     transaction), or by a pool of forked processes while this one plans the next batches.
 
-    Django's INSERT compilation costs more than planning and more than the database's own work,
-    so on 2 cores two writers and the planner keep both cores busy. With SQLite the writers take
-    turns (one lock); with PostgreSQL they insert side by side.
+    Django's INSERT compilation costs more than planning and more than the database's own work.
+    With SQLite the writers take turns (one lock), and while one writes, the other builds its
+    model instances and this process plans; with PostgreSQL they insert side by side.
     """
 
     def __init__(self, workers: int):
