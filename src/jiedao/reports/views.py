@@ -137,12 +137,14 @@ def _queue_rows(applications, *, full_ids: bool):
             ]
 
     category_names.update({c.id: c.display_name for c in Category.objects.all()})
-    channels, statuses = dict(Channel.choices), dict(Status.choices)
+    # Labels translated once per export, not once per row.
+    channels = {value: str(label) for value, label in Channel.choices}
+    statuses = {value: str(label) for value, label in Status.choices}
     for row in applications.values(
         "id", "reference", "applicant_name", "id_number", "phone", "neighbourhood__name", "block__name", "channel", "status", "submitted_at"
     ).iterator(chunk_size=2000):
-        row["channel_label"] = str(channels.get(row["channel"], row["channel"]))
-        row["status_label"] = str(statuses.get(row["status"], row["status"]))
+        row["channel_label"] = channels.get(row["channel"], row["channel"])
+        row["status_label"] = statuses.get(row["status"], row["status"])
         chunk.append(row)
         if len(chunk) == 2000:
             yield from flush()
