@@ -105,3 +105,8 @@ def run_concurrently(count, target):
     for thread in threads:
         thread.join()
     return results, errors
+
+
+def sign_in(client, user):
+    """Signs a member of staff in on a test client, as the sign-in page would leave them."""
+    client.force_login(user)

@@ -13,6 +13,7 @@ from jiedao.api.services import parse_address, token_hash
 from jiedao.core.models import AuditEntry
 from jiedao.intake.models import Application
 from tests.api.conftest import photo_upload, submit
+from tests.conftest import sign_in
 
 
 def as_json(response):
@@ -58,7 +59,7 @@ def test_the_admin_makes_a_token_and_shows_it_once(client, programme):
     from django.contrib.auth import get_user_model
 
     admin = get_user_model().objects.create_superuser("root", password=None)
-    client.force_login(admin)
+    sign_in(client, admin)
     response = client.post("/admin/api/apitoken/add/", {"name": "yiwang", "role": "reviewer", "webhook_url": ""}, follow=True)
     assert response.status_code == 200
     token = ApiToken.objects.get(name="yiwang")

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from jiedao.core.models import Role, StaffProfile
 from jiedao.intake.demo import demo_id_number
 from jiedao.intake.models import Application, Channel, DraftPhoto
-from tests.conftest import photo_bytes
+from tests.conftest import photo_bytes, sign_in
 
 ID_NUMBER = demo_id_number("19500101", 123)
 
@@ -220,7 +220,7 @@ def test_document_photos_are_only_for_staff(client, programme):
     assert client.get(url).status_code == 302  # to the sign-in page
     staff = get_user_model().objects.create_user("reviewer", password="a-long-password-1", is_staff=True)
     StaffProfile.objects.create(user=staff, role=Role.REVIEWER)
-    client.force_login(staff)
+    sign_in(client, staff)
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"

@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from jiedao.notices.models import Notice
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -11,7 +12,7 @@ pytestmark = pytest.mark.django_db
 def test_the_admin_lists_and_shows_notices_without_letting_anyone_change_them(client, sms, make_case):
     application = make_case()
     notice = Notice.objects.get()
-    client.force_login(get_user_model().objects.create_superuser("root", password=None))
+    sign_in(client, get_user_model().objects.create_superuser("root", password=None))
     listing = client.get("/admin/notices/notice/")
     assert listing.status_code == 200 and notice.masked_phone in listing.content.decode()
     detail = client.get(f"/admin/notices/notice/{notice.pk}/change/")

@@ -7,6 +7,7 @@ import pytest
 from jiedao.core.models import AuditAction, AuditEntry
 from jiedao.notices.models import Notice, NoticeStatus
 from tests.notices.conftest import RECEIPT_TOKEN, drain, later
+from tests.conftest import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +97,7 @@ def failed(sms, gateway, make_case, t0):
 
 
 def test_a_permanent_failure_is_shown_on_the_case_page_with_a_resend_button(client, reviewer, failed):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     page = client.get(f"/staff/cases/{failed.application.reference}/").content.decode()
     assert "短信通知" in page
     assert failed.text in page and failed.masked_phone in page
@@ -108,7 +109,7 @@ def test_failed_messages_are_listed_for_staff_who_may_see_the_case(client, revie
     reference = failed.application.reference
     for user, sees, may_resend in ((reviewer, True, True), (zj_worker, True, True), (yt_worker, False, False),
                                    (leader, True, False)):
-        client.force_login(user)
+        sign_in(client, user)
         response = client.get("/staff/notices/failed/")
         assert response.status_code == 200
         page = response.content.decode()
@@ -118,7 +119,7 @@ def test_failed_messages_are_listed_for_staff_who_may_see_the_case(client, revie
 
 
 def test_resend_from_the_failed_list_queues_a_new_message_and_empties_the_list(client, zj_worker, gateway, failed, t0):
-    client.force_login(zj_worker)
+    sign_in(client, zj_worker)
     response = client.post(f"/staff/notices/{failed.pk}/resend/")
     assert response.status_code == 302 and response["Location"] == "/staff/notices/failed/"
     fresh = Notice.objects.get(resend_of=failed)
@@ -136,9 +137,9 @@ def test_resend_from_the_failed_list_queues_a_new_message_and_empties_the_list(c
 
 def test_staff_outside_the_case_or_without_the_right_cannot_resend(client, yt_worker, leader, failed):
     for user in (yt_worker, leader):
-        client.force_login(user)
+        sign_in(client, user)
         assert client.post(f"/staff/notices/{failed.pk}/resend/").status_code == 404
-    client.force_login(yt_worker)
+    sign_in(client, yt_worker)
     assert client.get("/staff/notices/failed/").status_code == 200
     assert not Notice.objects.filter(resend_of=failed).exists()
     client.logout()
@@ -150,6 +151,6 @@ def test_the_reject_form_warns_that_the_reason_goes_out_by_sms(client, reviewer,
     from jiedao.review.services import application_transition
 
     application = application_transition(application=make_case(), action=Action.START_REVIEW, actor=reviewer)
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     page = client.get(f"/staff/cases/{application.reference}/").content.decode()
     assert "通过短信发到申请人" in page and "不要写病情、残疾" in page

@@ -12,6 +12,7 @@ from jiedao.intake.lifecycle import Action
 from jiedao.intake.tallies import tallies_rebuild
 from jiedao.reports.selectors import programme_stats
 from jiedao.review.services import Payment, application_transition
+from tests.conftest import sign_in
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -72,7 +73,7 @@ def test_the_headline_counts_what_was_accepted_by_the_end_of_the_day(spring, rev
 
 
 def test_the_headline_reads_like_the_newsletter(client, spring, reviewer):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     page = client.get("/staff/dashboard/", {"programme": "JGBK", "as_of": "2026-03-04"}).content.decode()
     assert "截至2026年3月4日，共受理帮困申请 6 件" in page
 
@@ -113,12 +114,12 @@ def test_a_worker_sees_the_figures_of_their_own_neighbourhood(spring, worker, pr
     stats = programme_stats(worker, programme, dt.date(2026, 3, 31))
     assert stats.total == 2
     assert rows(stats.by_neighbourhood) == {"永太": 2}
-    client.force_login(worker)
+    sign_in(client, worker)
     assert "共受理帮困申请 2 件" in client.get("/staff/dashboard/", {"as_of": "2026-03-31"}).content.decode()
 
 
 def test_every_chart_has_its_numbers_as_a_table(spring, leader, client):
-    client.force_login(leader)
+    sign_in(client, leader)
     page = client.get("/staff/dashboard/", {"as_of": "2026-03-31"}).content.decode()
     assert page.count('<svg class="chart') == 6
     assert page.count("<table") >= 6
@@ -126,7 +127,7 @@ def test_every_chart_has_its_numbers_as_a_table(spring, leader, client):
 
 
 def test_the_statistics_workbook_has_one_sheet_per_table(spring, leader, client):
-    client.force_login(leader)
+    sign_in(client, leader)
     response = client.get("/staff/dashboard/statistics.xlsx", {"as_of": "2026-03-04"})
     workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert workbook.sheetnames == ["总数", "每日受理", "居民区", "旧改地块", "特殊对象类别", "申请渠道", "办理状态"]

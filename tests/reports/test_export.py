@@ -10,6 +10,7 @@ from jiedao.core.validators import mask_id_number
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application
 from jiedao.review.services import application_transition
+from tests.conftest import sign_in
 
 
 def workbook_rows(response):
@@ -31,17 +32,17 @@ def cases(make_case, reviewer):
 
 
 def test_the_export_has_chinese_headers_and_the_filtered_rows(client, cases, reviewer):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     rows = workbook_rows(client.get("/staff/export/applications.xlsx", {"status": "submitted"}))
     assert rows[0][:3] == ("受理编号", "申请人", "身份证号码")
     assert {row[0] for row in rows[1:]} == {cases[1].reference, cases[2].reference}
 
 
 def test_a_reviewer_gets_full_id_numbers_and_a_worker_masked_ones_of_their_own_area(client, cases, reviewer, worker):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     full = {row[0]: row[2] for row in workbook_rows(client.get("/staff/export/applications.xlsx"))[1:]}
     assert full[cases[0].reference] == cases[0].id_number
-    client.force_login(worker)
+    sign_in(client, worker)
     masked = {row[0]: row for row in workbook_rows(client.get("/staff/export/applications.xlsx"))[1:]}
     assert set(masked) == {cases[0].reference, cases[1].reference}  # 永太 only
     assert masked[cases[0].reference][2] == mask_id_number(cases[0].id_number)
@@ -49,7 +50,7 @@ def test_a_reviewer_gets_full_id_numbers_and_a_worker_masked_ones_of_their_own_a
 
 
 def test_a_search_exports_what_it_found_and_keeps_the_text_out_of_the_address(client, cases, reviewer):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     location = client.post("/staff/", {"q": cases[2].phone[:3] + cases[2].phone[3:]})["Location"]
     assert cases[2].phone not in location
     rows = workbook_rows(client.get(location.replace("/staff/?", "/staff/export/applications.xlsx?")))
@@ -57,7 +58,7 @@ def test_a_search_exports_what_it_found_and_keeps_the_text_out_of_the_address(cl
 
 
 def test_every_export_is_in_the_audit_trail(client, cases, reviewer):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     client.get("/staff/export/applications.xlsx", {"status": "submitted"})
     entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
     assert entry.actor == reviewer
@@ -79,7 +80,7 @@ def test_a_large_export_crosses_chunk_boundaries_without_losing_rows(client, mak
     Application.categories.through.objects.bulk_create(
         Application.categories.through(application_id=copy.id, category_id=category.id) for copy in copies
     )
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     rows = workbook_rows(client.get("/staff/export/applications.xlsx"))
     assert len(rows) == 2106
     assert all(row[6] == "残疾人" for row in rows[1:])

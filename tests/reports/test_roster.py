@@ -11,6 +11,7 @@ from jiedao.reports.models import RosterMatch, RosterVersion
 from jiedao.reports.selectors import roster_match_of
 from jiedao.reports.services import RosterRejected, roster_import
 from tests.review.conftest import queue_get
+from tests.conftest import sign_in
 
 ZHANG = demo_id_number("19500101", 601)
 WANG = demo_id_number("19520202", 602)
@@ -40,7 +41,7 @@ def import_rows(programme, user, rows):
 
 
 def test_the_template_has_the_columns_to_fill_in(client, reviewer):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     response = client.get("/staff/roster/template.xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert next(workbook.worksheets[0].iter_rows(values_only=True)) == ("旧改地块", "户号", "姓名", "身份证号码", "特殊对象类别", "备注")
@@ -83,7 +84,7 @@ def test_a_new_import_replaces_the_roster_and_keeps_the_old_version(programme, r
 
 
 def test_a_file_that_is_not_excel_is_refused_clearly(client, programme, reviewer):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     upload = SimpleUploadedFile("roster.xlsx", b"name,id\n", content_type="text/csv")
     response = client.post("/staff/roster/", {"programme": "JGBK", "file": upload})
     assert response.status_code == 400
@@ -91,7 +92,7 @@ def test_a_file_that_is_not_excel_is_refused_clearly(client, programme, reviewer
 
 
 def test_the_roster_page_reports_each_bad_row(client, programme, reviewer):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     upload = SimpleUploadedFile("roster.xlsx", roster_file([("241街坊", "", "孙八", ZHANG, "外星人", "")]).read())
     response = client.post("/staff/roster/", {"programme": "JGBK", "file": upload})
     page = response.content.decode()
@@ -100,9 +101,9 @@ def test_the_roster_page_reports_each_bad_row(client, programme, reviewer):
 
 
 def test_only_the_renovation_office_imports_and_workers_do_not_see_the_roster(client, programme, worker, leader):
-    client.force_login(worker)
+    sign_in(client, worker)
     assert client.get("/staff/roster/").status_code == 404
-    client.force_login(leader)
+    sign_in(client, leader)
     assert client.get("/staff/roster/").status_code == 200
     upload = SimpleUploadedFile("roster.xlsx", roster_file(GOOD).read())
     assert client.post("/staff/roster/", {"programme": "JGBK", "file": upload}).status_code == 404
@@ -119,7 +120,7 @@ def test_each_case_is_matched_against_the_current_roster(programme, reviewer, ma
     assert roster_match_of(other) == RosterMatch.OTHER_CATEGORY
     assert roster_match_of(absent) == RosterMatch.NOT_ON_ROSTER
 
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     for match, expected in (("same", same), ("other", other), ("absent", absent)):
         page = queue_get(client, {"roster": match})
         assert [a.reference for a in page.context["page"].object_list] == [expected.reference]

@@ -10,6 +10,7 @@ from jiedao.intake.models import Application
 from jiedao.review.services import application_transition
 from tests.review.conftest import file_for_resident
 from tests.review.conftest import queue_get
+from tests.conftest import sign_in
 
 IP = "10.1.2.3"
 
@@ -27,14 +28,14 @@ def only_entry(**expected):
 
 
 def test_viewing_a_case_is_recorded(client, reviewer, case):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     assert client.get(f"/staff/cases/{case.reference}/", REMOTE_ADDR=IP).status_code == 200
     only_entry(actor=reviewer, action=AuditAction.VIEW_CASE, reference=case.reference, ip_address=IP)
 
 
 def test_viewing_a_document_photo_is_recorded(client, reviewer, case):
     document = case.documents.first()
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     assert client.get(f"/staff/documents/{document.pk}/", REMOTE_ADDR=IP).status_code == 200
     entry = only_entry(actor=reviewer, action=AuditAction.VIEW_DOCUMENT, reference=case.reference, ip_address=IP)
     assert entry.detail["document"] == document.pk
@@ -42,7 +43,7 @@ def test_viewing_a_document_photo_is_recorded(client, reviewer, case):
 
 def test_a_search_is_recorded_with_the_number_of_results(client, reviewer, case, make_case):
     make_case(name="张伟", phone="13900000009")
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     queue_get(client, {"q": "张"}, **{"REMOTE_ADDR": IP})
     entry = only_entry(actor=reviewer, action=AuditAction.SEARCH, ip_address=IP)
     assert entry.detail["results"] == 2
@@ -51,20 +52,20 @@ def test_a_search_is_recorded_with_the_number_of_results(client, reviewer, case,
 
 
 def test_the_queue_without_a_search_is_not_recorded(client, reviewer, case):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     client.get("/staff/", {"status": "submitted"})
     assert AuditEntry.objects.count() == 0
 
 
 def test_a_search_that_finds_nothing_is_recorded_too(client, reviewer, case):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     queue_get(client, {"q": "13700000000"}, **{"REMOTE_ADDR": IP})
     entry = only_entry(actor=reviewer, action=AuditAction.SEARCH, ip_address=IP)
     assert (entry.detail["results"], entry.detail["kind"]) == (0, "phone")
 
 
 def test_a_transition_is_recorded(client, reviewer, case):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     response = client.post(
         f"/staff/cases/{case.reference}/actions/{Action.START_REVIEW}/", {"expected_status": Status.SUBMITTED}, REMOTE_ADDR=IP
     )
@@ -74,7 +75,7 @@ def test_a_transition_is_recorded(client, reviewer, case):
 
 
 def test_a_refused_transition_leaves_no_entry(client, reviewer, case):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     response = client.post(
         f"/staff/cases/{case.reference}/actions/{Action.APPROVE}/", {"expected_status": Status.SUBMITTED}, REMOTE_ADDR=IP
     )
@@ -84,14 +85,14 @@ def test_a_refused_transition_leaves_no_entry(client, reviewer, case):
 
 
 def test_a_staff_filing_is_recorded(client, worker):
-    client.force_login(worker)
+    sign_in(client, worker)
     file_for_resident(client)
     application = Application.objects.get()
     only_entry(actor=worker, action=AuditAction.FILE_APPLICATION, reference=application.reference, ip_address="10.20.30.40")
 
 
 def test_the_audit_trail_cannot_be_changed_or_deleted(client, reviewer, case):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     client.get(f"/staff/cases/{case.reference}/", REMOTE_ADDR=IP)
     entry = AuditEntry.objects.get()
     entry.reference = "JGBK-2000-00001"
@@ -118,7 +119,7 @@ def trail(client, reviewer, make_case):
     """A reviewer's morning: two cases looked at, one searched for, one moved on."""
     first = make_case(name="张志远")
     second = make_case(name="李桂兰", phone="13900000003")
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     client.get(f"/staff/cases/{first.reference}/")
     client.get(f"/staff/cases/{second.reference}/")
     queue_get(client, {"q": "zzy"})
@@ -130,7 +131,7 @@ def trail(client, reviewer, make_case):
 @pytest.mark.parametrize("reader", ["leader", "admin_user"])
 def test_the_leadership_and_administrators_read_the_trail(client, request, trail, reader):
     first, second = trail
-    client.force_login(request.getfixturevalue(reader))
+    sign_in(client, request.getfixturevalue(reader))
     everything = client.get("/staff/audit/")
     assert everything.status_code == 200
     assert len(everything.context["page"].object_list) == 4
@@ -151,6 +152,6 @@ def test_the_leadership_and_administrators_read_the_trail(client, request, trail
 
 @pytest.mark.parametrize("reader", ["worker", "reviewer"])
 def test_workers_and_reviewers_cannot_read_the_trail(client, request, trail, reader):
-    client.force_login(request.getfixturevalue(reader))
+    sign_in(client, request.getfixturevalue(reader))
     assert client.get("/staff/audit/").status_code == 404
     assert client.get("/staff/audit/", {"action": AuditAction.VIEW_CASE}).status_code == 404

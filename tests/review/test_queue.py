@@ -11,6 +11,7 @@ from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application
 from jiedao.review.services import application_transition
 from tests.review.conftest import queue_get
+from tests.conftest import sign_in
 
 ZHANG_ID = demo_id_number("19500101", 106)  # 31010619500101106X: ends in X
 assert ZHANG_ID.endswith("X")
@@ -68,7 +69,7 @@ SPELLINGS = [
 
 
 def test_a_resident_is_found_however_the_caller_gives_them(client, reviewer, people, subtests):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     assert people["张志远"].reference.endswith("-00001")
     for q in SPELLINGS:
         q = q.format(year=timezone.localdate().year)
@@ -77,7 +78,7 @@ def test_a_resident_is_found_however_the_caller_gives_them(client, reviewer, peo
 
 
 def test_a_proxys_phone_finds_the_case_they_filed(client, reviewer, people):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     assert names(client, q="139 0000 0013") == ["李桂兰"]
     assert names(client, q="13900000003") == ["李桂兰"]
 
@@ -86,12 +87,12 @@ def test_a_proxys_phone_finds_the_case_they_filed(client, reviewer, people):
 def test_a_name_written_in_latin_letters_is_found_as_typed(client, reviewer, make_case, q):
     # Names in any script are accepted; a name with no Chinese characters has no pinyin to search.
     make_case(name="Zhang Wei", phone="13900000077")
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     assert names(client, q=q) == ["Zhang Wei"]
 
 
 def test_a_search_with_no_match_finds_nothing(client, reviewer, people, subtests):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     for q in ["zzz", "zhao", "赵", "9999", "13700000000", "JGBK-2020-00001", "310106195001019999"]:
         with subtests.test(q=q):
             assert names(client, q=q) == []
@@ -117,7 +118,7 @@ FILTERS = [
 
 
 def test_each_filter_narrows_the_queue(client, reviewer, people, subtests):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     today = timezone.localdate()
     for params, expected in FILTERS:
         query = {k: (today + v * DAY).isoformat() if isinstance(v, int) else v for k, v in params.items()}
@@ -126,18 +127,18 @@ def test_each_filter_narrows_the_queue(client, reviewer, people, subtests):
 
 
 def test_newest_first_by_default(client, reviewer, people):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     assert names(client) == ["李桂兰", "周建国", "张志远", "王秀英"]
 
 
 def test_waiting_longest_shows_open_cases_oldest_first(client, reviewer, people):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     # 王秀英 waited longest but her case is closed (未通过): nothing left to do.
     assert names(client, order="waiting") == ["李桂兰", "张志远", "周建国"]
 
 
 def test_id_numbers_are_masked_in_the_list(client, reviewer, people):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     html = client.get("/staff/").content.decode()
     for application in people.values():
         assert application.id_number not in html
@@ -146,9 +147,9 @@ def test_id_numbers_are_masked_in_the_list(client, reviewer, people):
 
 def test_the_full_id_number_is_for_the_reviewer_only(client, reviewer, zj_worker, people):
     zhang = people["张志远"]
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     assert ZHANG_ID in client.get(f"/staff/cases/{zhang.reference}/").content.decode()
-    client.force_login(zj_worker)
+    sign_in(client, zj_worker)
     page = client.get(f"/staff/cases/{zhang.reference}/")
     assert page.status_code == 200
     html = page.content.decode()
@@ -190,7 +191,7 @@ def test_the_queue_does_not_ask_the_database_once_per_row(client, reviewer, zj_w
                                                           django_assert_max_num_queries):
     many_cases(count)
     for user in (reviewer, zj_worker):
-        client.force_login(user)
+        sign_in(client, user)
         with django_assert_max_num_queries(QUEUE_QUERIES):
             response = client.get("/staff/")
         assert response.status_code == 200
@@ -202,7 +203,7 @@ def test_the_queue_does_not_ask_the_database_once_per_row(client, reviewer, zj_w
 
 def test_a_long_queue_is_split_into_pages(client, reviewer, many_cases):
     cases = many_cases(32)
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     first = client.get("/staff/")
     assert [a.reference for a in first.context["page"].object_list] == [a.reference for a in cases[::-1][:30]]
     second = client.get("/staff/", {"page": 2})

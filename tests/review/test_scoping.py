@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application
 from jiedao.review.services import application_transition
-from tests.conftest import photo_bytes
+from tests.conftest import photo_bytes, sign_in
 from tests.review.conftest import make_staff
 from tests.review.conftest import queue_get
 
@@ -44,7 +44,7 @@ def queue_references(client, **params):
 
 
 def test_a_worker_cannot_open_a_case_of_another_neighbourhood(client, worker, zj_case):
-    client.force_login(worker)
+    sign_in(client, worker)
     assert client.get(f"/staff/cases/{zj_case.reference}/").status_code == 404
     for document in zj_case.documents.all():
         assert client.get(f"/staff/documents/{document.pk}/").status_code == 404
@@ -57,7 +57,7 @@ def test_a_worker_can_take_no_action_on_a_case_of_another_neighbourhood(client, 
         application_transition(application=zj_case, action=Action.START_REVIEW, actor=reviewer)
         zj_case.refresh_from_db()
     before = (zj_case.status, zj_case.events.count())
-    client.force_login(worker)
+    sign_in(client, worker)
     response = client.post(f"/staff/cases/{zj_case.reference}/actions/{action}/", action_data(zj_case))
     assert response.status_code == 404
     zj_case.refresh_from_db()
@@ -69,7 +69,7 @@ def test_a_worker_cannot_send_in_material_for_a_case_of_another_neighbourhood(cl
     application_transition(
         application=zj_case, action=Action.REQUEST_MORE, actor=reviewer, note="请补拍银行卡", missing_document_codes=["bank_card"]
     )
-    client.force_login(worker)
+    sign_in(client, worker)
     photo = SimpleUploadedFile("bank.jpg", photo_bytes(size=(640, 400)), content_type="image/jpeg")
     response = client.post(f"/staff/cases/{zj_case.reference}/documents/", {"doc_bank_card_1": photo})
     assert response.status_code == 404
@@ -79,7 +79,7 @@ def test_a_worker_cannot_send_in_material_for_a_case_of_another_neighbourhood(cl
 
 
 def test_a_worker_does_not_find_a_case_of_another_neighbourhood(client, worker, zj_case, yt_case):
-    client.force_login(worker)
+    sign_in(client, worker)
     references, response = queue_references(client)
     assert references == {yt_case.reference}
     assert zj_case.reference not in response.content.decode()
@@ -93,7 +93,7 @@ def test_a_worker_does_not_find_a_case_of_another_neighbourhood(client, worker, 
 
 
 def test_a_worker_sees_and_works_on_the_cases_of_their_own_neighbourhood(client, worker, yt_case):
-    client.force_login(worker)
+    sign_in(client, worker)
     assert queue_references(client, q="zjg")[0] == {yt_case.reference}
     page = client.get(f"/staff/cases/{yt_case.reference}/")
     assert page.status_code == 200
@@ -111,7 +111,7 @@ def test_a_worker_sees_and_works_on_the_cases_of_their_own_neighbourhood(client,
 def test_a_worker_cannot_decide_even_on_their_own_cases(client, worker, reviewer, yt_case):
     application_transition(application=yt_case, action=Action.START_REVIEW, actor=reviewer)
     yt_case.refresh_from_db()
-    client.force_login(worker)
+    sign_in(client, worker)
     page = client.get(f"/staff/cases/{yt_case.reference}/")
     offered = {action for action, _label, _form in page.context["action_forms"]}
     assert offered == {Action.REQUEST_MORE, Action.WITHDRAW}
@@ -122,7 +122,7 @@ def test_a_worker_cannot_decide_even_on_their_own_cases(client, worker, reviewer
 
 
 def test_a_reviewer_sees_every_neighbourhood(client, reviewer, zj_case, yt_case):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     assert queue_references(client)[0] == {zj_case.reference, yt_case.reference}
     for case in (zj_case, yt_case):
         assert client.get(f"/staff/cases/{case.reference}/").status_code == 200
@@ -130,7 +130,7 @@ def test_a_reviewer_sees_every_neighbourhood(client, reviewer, zj_case, yt_case)
 
 
 def test_the_leadership_reads_everything_and_changes_nothing(client, leader, zj_case, yt_case):
-    client.force_login(leader)
+    sign_in(client, leader)
     assert queue_references(client)[0] == {zj_case.reference, yt_case.reference}
     page = client.get(f"/staff/cases/{zj_case.reference}/")
     assert page.status_code == 200
@@ -147,7 +147,7 @@ def test_the_leadership_reads_everything_and_changes_nothing(client, leader, zj_
 
 
 def test_the_leadership_cannot_file_applications(client, leader, programme):
-    client.force_login(leader)
+    sign_in(client, leader)
     assert client.get("/staff/file/").status_code == 404
     assert client.get("/staff/file/JGBK/").status_code == 404
     assert client.post("/staff/file/JGBK/start/").status_code == 404
@@ -178,7 +178,7 @@ def test_anyone_not_signed_in_is_sent_to_sign_in(client, zj_case, method):
 @pytest.mark.parametrize("is_staff", [True, False], ids=["staff-flag", "no-staff-flag"])
 def test_a_signed_in_user_without_a_staff_role_gets_nothing(client, zj_case, is_staff):
     user = get_user_model().objects.create_user("someone", is_staff=is_staff)
-    client.force_login(user)
+    sign_in(client, user)
     for url in ("/staff/", f"/staff/cases/{zj_case.reference}/", f"/staff/documents/{zj_case.documents.first().pk}/"):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/staff/cases/{zj_case.reference}/actions/withdraw/", {"expected_status": "submitted"}).status_code == 404
@@ -188,12 +188,12 @@ def test_a_signed_in_user_without_a_staff_role_gets_nothing(client, zj_case, is_
 
 def test_a_superuser_without_a_profile_is_an_administrator(client, zj_case):
     user = get_user_model().objects.create_superuser("root", email=None, password=None)
-    client.force_login(user)
+    sign_in(client, user)
     assert client.get(f"/staff/cases/{zj_case.reference}/").status_code == 200
 
 
 def test_a_staff_member_whose_account_is_switched_off_is_refused(client, reviewer, zj_case):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     assert client.get(f"/staff/cases/{zj_case.reference}/").status_code == 200
     get_user_model().objects.filter(pk=reviewer.pk).update(is_active=False)
     for response in (
@@ -221,7 +221,7 @@ def test_a_switched_off_account_cannot_sign_in_again(client, settings, programme
 
 
 def test_a_worker_removed_from_a_neighbourhood_loses_its_cases(client, worker, yt_case):
-    client.force_login(worker)
+    sign_in(client, worker)
     assert client.get(f"/staff/cases/{yt_case.reference}/").status_code == 200
     worker.staff_profile.neighbourhoods.clear()
     assert client.get(f"/staff/cases/{yt_case.reference}/").status_code == 404
@@ -230,5 +230,5 @@ def test_a_worker_removed_from_a_neighbourhood_loses_its_cases(client, worker, y
 
 def test_a_worker_of_two_neighbourhoods_sees_both(client, zj_case, yt_case):
     both = make_staff("worker_two", "worker", ["zhijiangxincun", "yongtai"])
-    client.force_login(both)
+    sign_in(client, both)
     assert queue_references(client)[0] == {zj_case.reference, yt_case.reference}

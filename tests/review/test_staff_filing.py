@@ -7,10 +7,11 @@ from jiedao.core.models import AuditAction, AuditEntry, Role
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, Channel, Draft
 from tests.review.conftest import FILING_ID_NUMBER, file_for_resident, make_staff, next_url
+from tests.conftest import sign_in
 
 
 def test_a_worker_files_for_a_resident_at_home(client, worker):
-    client.force_login(worker)
+    sign_in(client, worker)
     response = file_for_resident(client, channel="home_visit")
     application = Application.objects.get()
     assert next_url(response) == f"/staff/cases/{application.reference}/"
@@ -37,7 +38,7 @@ def test_a_worker_files_for_a_resident_at_home(client, worker):
 
 
 def test_a_worker_files_only_for_their_own_neighbourhood(client, worker, programme):
-    client.force_login(worker)
+    sign_in(client, worker)
     client.post("/staff/file/JGBK/start/")
     client.post("/staff/file/JGBK/step/channel/", {"channel": "phone"})
     client.post("/staff/file/JGBK/step/who/", {"who": "self"})
@@ -61,7 +62,7 @@ def test_a_worker_files_only_for_their_own_neighbourhood(client, worker, program
 
 
 def test_a_reviewer_files_for_any_neighbourhood(client, reviewer):
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     response = file_for_resident(client, channel="counter", neighbourhood="zhijiangxincun")
     application = Application.objects.get()
     assert next_url(response) == f"/staff/cases/{application.reference}/"
@@ -74,7 +75,7 @@ def test_a_reviewer_files_for_any_neighbourhood(client, reviewer):
 
 @pytest.mark.parametrize("channel", ["online", "partner", "proxy"])
 def test_staff_cannot_pass_a_filing_off_as_the_residents_own(client, worker, programme, channel):
-    client.force_login(worker)
+    sign_in(client, worker)
     client.post("/staff/file/JGBK/start/")
     response = client.post("/staff/file/JGBK/step/channel/", {"channel": channel})
     assert response.status_code == 200
@@ -82,11 +83,11 @@ def test_staff_cannot_pass_a_filing_off_as_the_residents_own(client, worker, pro
 
 
 def test_one_workers_unfinished_filing_is_not_anothers(client, worker, programme):
-    client.force_login(worker)
+    sign_in(client, worker)
     client.post("/staff/file/JGBK/start/")
     client.post("/staff/file/JGBK/step/channel/", {"channel": "phone"})
     colleague = Client()
-    colleague.force_login(make_staff("worker_yt2", Role.WORKER, ["yongtai"]))
+    sign_in(colleague, make_staff("worker_yt2", Role.WORKER, ["yongtai"]))
     # A fresh session starts its own draft at the first question.
     assert next_url(colleague.post("/staff/file/JGBK/start/")).endswith("/step/channel/")
     assert Draft.objects.count() == 2

@@ -19,7 +19,7 @@ from jiedao.review.services import (
     application_transition,
     outstanding_pages,
 )
-from tests.conftest import photo_bytes, run_concurrently, stored_files
+from tests.conftest import photo_bytes, run_concurrently, stored_files, sign_in
 from tests.review.conftest import CaseMaker, make_staff, processed_photo
 
 # What a reviewer may do in each status and where the case goes: written out here, not read from
@@ -370,7 +370,7 @@ def test_a_reviewer_on_a_stale_page_is_told_the_case_has_changed(client, reviewe
     application = make_case()
     application_transition(application=application, action=Action.START_REVIEW, actor=other_reviewer)
     application_transition(application=application, action=Action.APPROVE, actor=other_reviewer)
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     # The page was opened while the case was 审核中; meanwhile a colleague approved it.
     response = client.post(
         f"/staff/cases/{application.reference}/actions/reject/", {"expected_status": "in_review", "note": "不符合条件"}
@@ -386,7 +386,7 @@ def test_a_reviewer_on_a_stale_page_is_told_the_case_has_changed(client, reviewe
 def test_a_rejection_without_a_reason_is_sent_back_with_the_question_marked(client, reviewer, make_case):
     application = make_case()
     application_transition(application=application, action=Action.START_REVIEW, actor=reviewer)
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     response = client.post(
         f"/staff/cases/{application.reference}/actions/reject/", {"expected_status": "in_review", "note": " "}
     )
@@ -401,7 +401,7 @@ def test_a_payment_is_recorded_from_the_case_page(client, reviewer, make_case):
     application = make_case()
     for action in (Action.START_REVIEW, Action.APPROVE):
         application_transition(application=application, action=action, actor=reviewer)
-    client.force_login(reviewer)
+    sign_in(client, reviewer)
     paid_on = TODAY - dt.timedelta(days=1)
     response = client.post(
         f"/staff/cases/{application.reference}/actions/record_payment/",
@@ -419,7 +419,7 @@ def test_a_worker_sends_in_the_requested_pages_from_the_residents_home(client, w
     application_transition(
         application=application, action=Action.REQUEST_MORE, actor=reviewer, note="请补拍户口簿", missing_document_codes=["hukou"]
     )
-    client.force_login(worker)
+    sign_in(client, worker)
     url = f"/staff/cases/{application.reference}/documents/"
 
     def photo(seed):
@@ -444,7 +444,7 @@ def test_a_worker_sends_in_the_requested_pages_from_the_residents_home(client, w
 
 def test_a_worker_asks_for_more_material_from_the_case_page(client, worker, make_case):
     application = make_case(neighbourhood="yongtai", block="block-241")
-    client.force_login(worker)
+    sign_in(client, worker)
     url = f"/staff/cases/{application.reference}/actions/"
     assert client.post(url + "start_review/", {"expected_status": "submitted"}).status_code == 302
     response = client.post(
