@@ -108,5 +108,18 @@ def run_concurrently(count, target):
 
 
 def sign_in(client, user):
-    """Signs a member of staff in on a test client, as the sign-in page would leave them."""
+    """Signs a member of staff in on a test client, as the sign-in page would leave them: password
+    accepted (a new session), staff session clocks started, and a confirmed authenticator verified."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from jiedao.core.staff_auth import staff_session_start
+
     client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="test", confirmed=True
+    )
+    session = client.session
+    staff_session_start(session=session, user=user)
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()

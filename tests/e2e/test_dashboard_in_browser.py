@@ -2,7 +2,7 @@
 
 import pytest
 
-from jiedao.intake.demo import demo_load
+from jiedao.intake.demo import demo_load, demo_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +18,8 @@ def test_the_leadership_reads_the_dashboard(browser, live_server, settings, tmp_
     page.get_by_label("用户名").fill("leader")
     page.get_by_label("密码").fill(logins["leader"])
     page.get_by_role("button", name="登录").click()
+    page.get_by_label("6 位验证码").fill(demo_totp_code("leader")[0])
+    page.get_by_role("button", name="验证并进入").click()
     page.get_by_role("link", name="统计").click()
     headline = page.locator("[data-headline]").inner_text()
     assert headline.startswith("截至") and "共受理帮困申请 6 件" in headline

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from .addresses import client_ip_address
 from .models import AuditAction, AuditEntry
 
 
 def client_ip(request) -> str | None:
-    """The address Django saw; behind a proxy, the proxy's own header handling sets REMOTE_ADDR."""
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """The client's address, read through our trusted proxies like the lockout reads it."""
+    return client_ip_address(request) if request is not None else None
 
 
 def audit_record(*, actor, action: AuditAction | str, reference: str = "", ip: str | None = None, **detail) -> AuditEntry:

@@ -95,6 +95,11 @@ class AuditAction(models.TextChoices):
     ADD_DOCUMENTS = "add_documents", _("补充材料")
     IMPORT_ROSTER = "import_roster", _("导入在册户名单")
     RESEND_NOTICE = "resend_notice", _("重发短信")
+    DISABLE_STAFF = "disable_staff", _("停用工作人员账号")
+    RESET_OTP_DEVICE = "reset_otp_device", _("重置两步验证设备")
+    DATA_COPY = "data_copy", _("导出本人数据副本")
+    RETENTION_RUN = "retention_run", _("到期数据清理")
+    AUDIT_PRUNE = "audit_prune", _("清理过期审计记录")
 
 
 class AuditEntryQuerySet(models.QuerySet):
@@ -132,3 +137,18 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("the audit trail is append-only")
+
+
+class StaffSession(models.Model):
+    """One signed-in staff session, so that disabling an account can end every one of its sessions
+    whatever the session backend: Django's stores cannot be searched by user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_sessions", verbose_name=_("工作人员")
+    )
+    session_key = models.CharField(_("会话标识"), max_length=40, unique=True)
+    signed_in_at = models.DateTimeField(_("登录时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工作人员会话")
+        verbose_name_plural = _("工作人员会话")

@@ -12,6 +12,8 @@ class Command(BaseCommand):
         load = sub.add_parser("load", help=_("载入演示数据（重复运行不会产生重复数据）"))
         load.add_argument("--no-samples", action="store_true", help=_("不创建示例申请"))
         sub.add_parser("logins", help=_("显示演示账号"))
+        code = sub.add_parser("code", help=_("显示演示账号当前的两步验证码（仅演示环境）"))
+        code.add_argument("username", help=_("演示账号的用户名"))
         # A developer's tool for benchmarks: its texts are left out of the translation catalogue.
         generate = sub.add_parser("generate", help="生成大量逼真的申请（用于性能测试），例如 --applications 1000000")
         generate.add_argument("--applications", type=int, required=True, help="生成多少份申请")
@@ -32,8 +34,36 @@ class Command(BaseCommand):
         elif action == "logins":
             from jiedao.intake.demo import load_staff
 
+            from django.conf import settings
+
             for username, password in load_staff().items():
                 self.stdout.write(f"{username} / {password}")
+            if not settings.PRODUCTION:
+                self.stdout.write(_("登录时还要输入验证码：另开一个终端运行 jiedao demo code <用户名>（例如 jiedao demo code reviewer）。"))
+        elif action == "code":
+            self._code(options["username"])
+
+    def _refuse_in_production(self):
+        from django.conf import settings
+        from django.core.management.base import CommandError
+
+        if settings.PRODUCTION:
+            raise CommandError(_("这是演示用的命令，生产环境（JIEDAO_ENV=production）不能使用。"))
+
+    def _code(self, username):
+        from django.core.management.base import CommandError
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from jiedao.intake.demo import demo_totp_code
+
+        self._refuse_in_production()
+        try:
+            code, remaining = demo_totp_code(username)
+        except TOTPDevice.DoesNotExist:
+            raise CommandError(
+                _("%(username)s 没有演示验证器：先运行 jiedao demo load，或该账号已自己设置了验证器。") % {"username": username}
+            ) from None
+        self.stdout.write(_("%(code)s（还有 %(seconds)d 秒有效；每个验证码只能用一次）") % {"code": code, "seconds": remaining})
 
     def _generate(self, options):
         import time
