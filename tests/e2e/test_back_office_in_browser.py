@@ -5,9 +5,11 @@ page, and the reviewer approves and records the payment."""
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 
-from jiedao.intake.demo import demo_id_number, load_places, load_staff
+from jiedao.intake.demo import demo_id_number, demo_totp_code, load_places, load_staff
 from jiedao.intake.models import Application, Channel
+from jiedao.notices.models import Event, Notice
 from tests.conftest import photo_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -20,6 +22,9 @@ def sign_in(browser, live_server, username, password, viewport):
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
+    # The second factor: the code the demo account's authenticator shows now.
+    page.get_by_label("6 位验证码").fill(demo_totp_code(username)[0])
+    page.get_by_role("button", name="验证并进入").click()
     page.wait_for_url(live_server.url + "/staff/")
     return page
 
@@ -86,6 +91,15 @@ def test_assisted_filing_review_more_material_approval_and_payment(browser, live
     resident.get_by_label("受理编号").fill(application.reference)
     resident.get_by_label("手机号码").fill("13812345678")
     resident.get_by_role("button", name="查询").click()
+    expect(resident.locator(".panel-status")).to_contain_text("需补充材料")
+    assert "银行卡照片太模糊" not in resident.content()  # the details need the SMS code first
+    resident.get_by_role("button", name="发送验证码到 138****5678 查看详情或补交材料").click()
+    resident.wait_for_url("**/status/code/")
+    sms = Notice.objects.filter(event=Event.ACCESS_CODE).latest("created_at")
+    resident.get_by_label("6位数字验证码").fill(sms.params["code"])
+    screenshot(resident, "phone-access-code")
+    resident.get_by_role("button", name="确认").click()
+    resident.wait_for_url("**/status/case/")
     assert "银行卡照片太模糊" in resident.content()
     resident.get_by_role("link", name="拍照补充材料").click()
     resident.locator("input.upload-input").first.set_input_files(str(photo))

@@ -193,9 +193,10 @@ def test_status_lookup_by_reference_and_phone(client, programme):
     client.post(check, {"consent": "on", "sensitive_consent": "on"})
     reference = Application.objects.get().reference
     resident = type(client)()
-    for phone in ("13812345678", "139 0000 0013"):  # the applicant's and the proxy's phone
+    for phone, masked in (("13812345678", "138****5678"), ("139 0000 0013", "139****0013")):  # applicant, proxy
         page = resident.post("/status/", {"reference": reference.lower(), "phone": phone}).content.decode()
         assert "已受理" in page and reference in page
+        assert f"发送验证码到 {masked} 查看详情或补交材料" in page  # the details need the SMS code
     wrong = resident.post("/status/", {"reference": reference, "phone": "13700000000"})
     unknown = resident.post("/status/", {"reference": "JGBK-2026-99999", "phone": "13812345678"})
     for response in (wrong, unknown):

@@ -154,3 +154,11 @@ def test_the_reject_form_warns_that_the_reason_goes_out_by_sms(client, reviewer,
     sign_in(client, reviewer)
     page = client.get(f"/staff/cases/{application.reference}/").content.decode()
     assert "通过短信发到申请人" in page and "不要写病情、残疾" in page
+
+
+def test_a_failed_access_code_is_not_listed_for_resending(client, reviewer, failed):
+    # A code is worth ten minutes; resending it later would only confuse the resident.
+    Notice.objects.filter(pk=failed.pk).update(event="access_code")
+    sign_in(client, reviewer)
+    page = client.get("/staff/notices/failed/").content.decode()
+    assert f"/staff/notices/{failed.pk}/resend/" not in page

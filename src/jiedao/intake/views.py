@@ -4,17 +4,24 @@ status lookup and sending in requested documents. Views only translate between H
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from jiedao.core.context_processors import LARGE_TEXT_COOKIE
 from jiedao.core.audit import client_ip
 from jiedao.core.errors import DomainError
 from jiedao.core.http import no_store
+from jiedao.core.ratelimit import Limit, Rate, address_key, client_address, rate_limit_count, rate_limit_peek
+from jiedao.core.validators import mask_phone, normalize_phone
+from jiedao.notices import services as notice_services
 from jiedao.review.services import application_add_documents, outstanding_pages
 
 from . import wizard
@@ -82,23 +89,145 @@ def done(request, reference):
     )
 
 
+# Status lookup and residents' access. Reference + phone (by POST, so neither lands in a URL or a
+# log) show the state only; the details and the upload of requested documents need the 6-digit
+# code sent by SMS to that phone (``notices.services.access_code_*``). The session remembers the
+# case looked up (``resident_lookup``) and, once a code is verified, that it is open in this
+# browser until ``JIEDAO_ACCESS_SESSION_SECONDS`` have passed (``resident_access``).
+
+LOOKUP = "resident_lookup"
+ACCESS = "resident_access"
+
+# The state in plain words where the usual explanation points at details not shown yet.
+STATE_ONLY_EXPLANATIONS = {
+    Status.NEEDS_MORE: _lazy("还需要补充材料。获取验证码后，可以看到要补哪些材料，并直接拍照上传。"),
+    Status.REJECTED: _lazy("很抱歉，审核没有通过。获取验证码后，可以看到原因。如有疑问请联系居委会。"),
+}
+
+
+def _lookup_limit(request) -> Limit:
+    """Wrong reference + phone pairs from one address (guessing pairs is slowed down)."""
+    return Limit(
+        f"status-lookup:address:{address_key(client_address(request))}",
+        Rate.parse(settings.JIEDAO_STATUS_LOOKUP_ADDRESS_LIMITS),
+    )
+
+
+def resident_lookup_remember(session, application: Application, phone: str) -> None:
+    """This browser proved it knows the case's reference and this phone."""
+    session[LOOKUP] = {"application": application.pk, "phone": normalize_phone(phone), "at": int(time.time())}
+
+
+def resident_access_grant(session, application: Application, phone: str) -> None:
+    """A code sent to ``phone`` was typed back: the case is open in this browser for a while."""
+    resident_lookup_remember(session, application, phone)
+    now = time.time()
+    granted = {key: until for key, until in session.get(ACCESS, {}).items() if until > now}
+    granted[str(application.pk)] = int(now + settings.JIEDAO_ACCESS_SESSION_SECONDS)
+    session[ACCESS] = granted
+
+
+def _looked_up(request) -> tuple[Application, str] | None:
+    """The case this browser looked up (within the access period), and the phone it gave."""
+    lookup = request.session.get(LOOKUP)
+    if not lookup or time.time() - lookup.get("at", 0) > settings.JIEDAO_ACCESS_SESSION_SECONDS:
+        return None
+    application = (
+        Application.objects.select_related("programme", "neighbourhood", "block").filter(pk=lookup["application"]).first()
+    )
+    if application is None or lookup["phone"] not in {application.phone, application.proxy_phone}:
+        return None
+    return application, lookup["phone"]
+
+
+def _has_access(request, application: Application) -> bool:
+    return request.session.get(ACCESS, {}).get(str(application.pk), 0) > time.time()
+
+
 def status(request):
-    """Reference + phone → the case's status. Asked by POST so neither lands in a URL or log."""
-    application = None
-    not_found = False
+    """Reference + phone → the case's state, or its details if this browser holds a valid code."""
+    context = {"reference": request.POST.get("reference", ""), "phone": request.POST.get("phone", "")}
     if request.method == "POST":
-        application = application_for_resident(request.POST.get("reference", ""), request.POST.get("phone", ""))
-        not_found = application is None
-        if application is not None:
-            # This browser proved it knows the pair: it may send in the documents asked for.
-            cases = request.session.setdefault("resident_cases", [])
-            if application.reference not in cases:
-                cases.append(application.reference)
-                request.session.modified = True
-    context = {"application": application, "not_found": not_found, "reference": request.POST.get("reference", "")}
-    if application is not None:
-        context.update(_status_context(application))
+        limit = _lookup_limit(request)
+        decision = rate_limit_peek(limit)
+        if not decision.allowed:
+            context["error"] = _("查询太频繁，请 %(minutes)s 分钟后再试。") % {"minutes": decision.retry_minutes}
+            return no_store(render(request, "intake/status.html", context, status=429))
+        application = application_for_resident(context["reference"], context["phone"])
+        if application is None:
+            # A wrong pair and an unknown reference look the same, and both count.
+            rate_limit_count(limit)
+            context["not_found"] = True
+        else:
+            resident_lookup_remember(request.session, application, context["phone"])
+            return _case_page(request, application, normalize_phone(context["phone"]))
     return no_store(render(request, "intake/status.html", context))
+
+
+def status_case(request):
+    """The case looked up in this browser: its state, or everything once a code was typed."""
+    found = _looked_up(request)
+    if found is None:
+        return redirect("intake:status")
+    return _case_page(request, *found)
+
+
+def _case_page(request, application: Application, phone: str, *, error: str = "", status: int = 200):
+    context = {"application": application, "masked_phone": mask_phone(phone), "error": error}
+    if _has_access(request, application):
+        context.update(_status_context(application), authorised=True)
+    else:
+        context["explanation"] = STATE_ONLY_EXPLANATIONS.get(application.status) or RESIDENT_EXPLANATIONS[application.status]
+    return no_store(render(request, "intake/status_case.html", context, status=status))
+
+
+@require_POST
+def access_code_send(request):
+    found = _looked_up(request)
+    if found is None:
+        return redirect("intake:status")
+    application, phone = found
+    try:
+        notice_services.access_code_send(application=application, phone=phone, address=client_address(request))
+    except notice_services.AccessCodeRateLimited as limited:
+        if notice_services.access_code_latest(application=application, phone=phone):
+            return _code_page(request, application, phone, error=str(limited.message), status=429)
+        return _case_page(request, application, phone, error=str(limited.message), status=429)
+    return redirect("intake:access_code")
+
+
+def access_code(request):
+    """Typing back the code sent by SMS."""
+    found = _looked_up(request)
+    if found is None:
+        return redirect("intake:status")
+    application, phone = found
+    if request.method == "POST":
+        typed = request.POST.get("code", "")
+        try:
+            notice_services.access_code_verify(application=application, phone=phone, code=typed)
+        except notice_services.AccessCodeRefused as refused:
+            dead = refused.code in ("access_code_expired", "access_code_too_many", "access_code_missing")
+            return _code_page(request, application, phone, error=str(refused.message), typed="" if dead else typed)
+        resident_access_grant(request.session, application, phone)
+        return redirect("intake:status_case")
+    return _code_page(request, application, phone)
+
+
+def _code_page(request, application, phone, *, error: str = "", typed: str = "", status: int = 200):
+    context = {
+        "application": application,
+        "masked_phone": mask_phone(phone),
+        "error": error,
+        "typed": typed,
+        "code_open": notice_services.access_code_latest(application=application, phone=phone) is not None,
+        "minutes": max(1, settings.JIEDAO_ACCESS_CODE_TTL_SECONDS // 60),
+        # The demo sends no real SMS: say where its texts go.
+        "demo_sms_file": settings.JIEDAO_SMS_CONSOLE_FILE
+        if settings.JIEDAO_SMS_PROVIDER == "console" and not settings.PRODUCTION
+        else None,
+    }
+    return no_store(render(request, "intake/access_code.html", context, status=status))
 
 
 def _status_context(application: Application) -> dict:
@@ -112,11 +241,13 @@ def _status_context(application: Application) -> dict:
     }
 
 
-def add_documents(request, reference):
-    """The resident (or someone helping them) sends in the documents staff asked for."""
-    if reference not in request.session.get("resident_cases", []):
-        return redirect("intake:status")
-    application = get_object_or_404(Application.objects.select_related("programme"), reference=reference)
+def add_documents(request):
+    """The resident (or someone helping them) sends in the documents staff asked for, once the
+    case is open in this browser (a code typed back)."""
+    found = _looked_up(request)
+    if found is None or not _has_access(request, found[0]):
+        return redirect("intake:status_case" if found else "intake:status")
+    application = found[0]
     outstanding = outstanding_pages(application) if application.status == Status.NEEDS_MORE else []
     errors: dict[str, str] = {}
     if request.method == "POST" and outstanding:
@@ -144,7 +275,7 @@ def add_documents(request, reference):
                 messages.success(request, _("补充材料已经收到，工作人员会继续审核。"))
             else:
                 messages.success(request, _("已收到这几张照片。还有材料没有补齐，请继续上传。"))
-            return redirect("intake:add_documents", reference=reference)
+            return redirect("intake:add_documents")
         outstanding = outstanding_pages(application) if application.status == Status.NEEDS_MORE else []
     fields = [
         {

@@ -34,6 +34,8 @@ class Event(models.TextChoices):
     REJECTED = "rejected", _("审核未通过")
     PAID = "paid", _("补助已发放")
     WITHDRAWN = "withdrawn", _("申请已撤回")
+    # Not a change of the case: the code a resident asked for to open its details (AccessCode).
+    ACCESS_CODE = "access_code", _("验证码")
 
 
 class NoticeStatus(models.TextChoices):
@@ -99,3 +101,35 @@ class Notice(models.Model):
     @property
     def masked_phone(self) -> str:
         return mask_phone(self.phone)
+
+
+class AccessCode(models.Model):
+    """A 6-digit code sent by SMS to a phone of a case; typed back, it opens the case's details
+    and the upload of requested documents in that browser.
+
+    Only a keyed hash of the code is kept (``code_hash``, bound to the case and the phone); the
+    SMS row that carries the plain code is masked once sent, failed or expired. Valid for
+    ``JIEDAO_ACCESS_CODE_TTL_SECONDS``, once (``used_at``), and dead after
+    ``JIEDAO_ACCESS_CODE_MAX_ATTEMPTS`` wrong tries (``attempts``)."""
+
+    application = models.ForeignKey(
+        "intake.Application", on_delete=models.CASCADE, related_name="access_codes", verbose_name=_("申请")
+    )
+    phone = models.CharField(_("手机号码"), max_length=11)
+    code_hash = models.CharField(max_length=64, editable=False)
+    notice = models.OneToOneField(
+        Notice, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_code", verbose_name=_("短信通知")
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    expires_at = models.DateTimeField(_("失效时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("输错次数"), default=0)
+
+    class Meta:
+        verbose_name = _("验证码")
+        verbose_name_plural = _("验证码")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["application", "phone", "created_at"], name="access_code_case_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} → {mask_phone(self.phone)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import Notice, NoticeStatus
+from .models import Event, Notice, NoticeStatus
 
 
 def notices_for_case(application) -> list[Notice]:
@@ -13,9 +13,12 @@ def notices_for_case(application) -> list[Notice]:
 
 
 def failed_notices(applications: QuerySet) -> QuerySet[Notice]:
-    """Failed notices not resent yet, of the given (already scoped) applications, newest first."""
+    """Failed notices not resent yet, of the given (already scoped) applications, newest first.
+
+    Access codes are left out: a code is only worth its ten minutes, and the resident asks again."""
     return (
         Notice.objects.filter(status=NoticeStatus.FAILED, application__in=applications, resends__isnull=True)
+        .exclude(event=Event.ACCESS_CODE)
         .select_related("application")
         .order_by("-failed_at", "-created_at")
     )

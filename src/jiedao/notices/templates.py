@@ -73,8 +73,20 @@ TEMPLATES: dict[str, SmsTemplate] = {
             "您的申请{reference}已撤回。如需再次申请，请联系居委会。",
             ("reference",),
         ),
+        # Asked for by the resident on the status page; the code is masked in the row once the
+        # message is sent, failed or expired (services.access_code_notice_mask).
+        SmsTemplate(
+            Event.ACCESS_CODE,
+            "验证码{code}，用于查看申请{reference}的办理详情或补交材料，10分钟内有效。请勿告诉他人，工作人员不会向您索要。",
+            ("code", "reference"),
+        ),
     )
 }
+
+# What replaces the plain code in an access-code notice that no longer needs it.
+MASKED_CODE = "******"
+# The error of an access-code notice not sent within the code's validity (shown to staff).
+ACCESS_CODE_EXPIRED = "验证码已过期，未发送"
 
 # Which status change sends which notice; in_review and resubmitted send nothing.
 EVENT_FOR_STATUS = {

@@ -15,7 +15,11 @@
 - **Per-number limits** (``JIEDAO_SMS_PER_NUMBER_LIMITS``, e.g. one a minute, five an hour, ten a
   day) count attempts that may have reached the phone; a notice over a limit goes back to the
   queue until the window allows it: held back, never dropped. On PostgreSQL the check and the
-  attempt run under an advisory lock per phone, so two workers cannot both pass it.
+  attempt run under an advisory lock per phone, so two workers cannot both pass it. Access codes
+  (which a resident is waiting for, and which ``access_code_send`` rate-limits itself) are
+  neither held back by these limits nor counted by them.
+- **Access codes** are sent only within their validity: one claimed after it is failed as
+  expired, and the plain code in the row is masked once the message is sent or failed.
 - **Outcomes**: accepted → sent; permanent → failed at once; temporary → queued again after
   ``min(base·2^(attempts−1), cap) × jitter(0.5–1.5)``, failed once the notice is older than the
   maximum age; unknown → left "sending" with its lease pushed out by the reconcile delay, so it is
@@ -44,8 +48,17 @@ from django.utils.module_loading import import_string
 
 from jiedao.core.outbox import exponential_backoff, outbox_claim
 
-from .models import Notice, NoticeStatus
-from .providers import Found, Outcome, Provider, QueryResult, SendResult, get_provider, scrub
+from .models import Event, Notice, NoticeStatus
+from .providers import (
+    Found,
+    Outcome,
+    Provider,
+    QueryResult,
+    SendResult,
+    get_provider,
+    scrub,
+)
+from .templates import ACCESS_CODE_EXPIRED
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +129,7 @@ def _lock_phone(phone: str) -> None:
 def held_until(notice: Notice, now: dt.datetime) -> dt.datetime | None:
     """When the phone's limits allow another message, or None if they allow one now."""
     limits = [(dt.timedelta(seconds=seconds), count) for seconds, count in settings.JIEDAO_SMS_PER_NUMBER_LIMITS if count > 0]
-    if not limits:
+    if not limits or notice.event == Event.ACCESS_CODE:
         return None
     longest = max(window for window, _count in limits)
     recent = sorted(
@@ -127,6 +140,7 @@ def held_until(notice: Notice, now: dt.datetime) -> dt.datetime | None:
             last_attempt_at__lte=now,
         )
         .exclude(pk=notice.pk)
+        .exclude(event=Event.ACCESS_CODE)
         .values_list("last_attempt_at", flat=True),
         reverse=True,
     )
@@ -259,16 +273,29 @@ def deliver(notice_id, *, worker: str, provider: Provider, now: dt.datetime | No
     notice = Notice.objects.filter(pk=notice_id, claimed_by=worker, status=NoticeStatus.SENDING).first()
     if notice is None:
         return "lost"
+    outcome = _deliver(notice, worker, provider, _clock(now))
+    if notice.event == Event.ACCESS_CODE:
+        from .services import access_code_notice_mask  # services imports the intake app
+
+        access_code_notice_mask([notice.pk], only_settled=True)
+    return outcome
+
+
+def _deliver(notice: Notice, worker: str, provider: Provider, now: dt.datetime) -> str:
     if notice.outcome_unknown:
-        settled = _reconcile(notice, worker, provider, _clock(now))
+        settled = _reconcile(notice, worker, provider, now)
         if settled is not None:
             return settled
-    started = _begin_attempt(notice, worker, provider, _clock(now))
+    if notice.event == Event.ACCESS_CODE and now - notice.created_at >= dt.timedelta(
+        seconds=settings.JIEDAO_ACCESS_CODE_TTL_SECONDS
+    ):
+        return _fail(notice, worker, now, ACCESS_CODE_EXPIRED)
+    started = _begin_attempt(notice, worker, provider, now)
     if started != "attempt":
         return started
     notice.provider = provider.name
     result = provider.send(notice)
-    return _record_send(notice, worker, result, _clock(now))
+    return _record_send(notice, worker, result, now)
 
 
 # Rounds and the loop.
