@@ -5,6 +5,7 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
+from jiedao.core.crypto import last4_hash
 from jiedao.core.errors import DuplicateApplication, ProgrammeClosed, ValidationFailed
 from jiedao.intake import services
 from jiedao.intake.demo import demo_id_number
@@ -32,7 +33,7 @@ def test_a_submission_stores_the_application_its_documents_and_first_history_ent
     event = application.events.get()
     assert (event.from_status, event.to_status, event.channel) == ("", Status.SUBMITTED, Channel.ONLINE)
     assert application.name_pinyin == "zhangzhiyuan" and application.name_initials == "zzy"
-    assert application.id_last4 == application.id_number[-4:]
+    assert application.id_last4_hash == last4_hash(application.id_number[-4:])
     assert application.consent_version and application.sensitive_consent_at
 
 

@@ -182,8 +182,9 @@ def many_cases(make_case, reviewer):
 
 # Signing in (session, user, role, neighbourhoods), the filter choices (neighbourhoods, blocks,
 # categories), the count, the rows with their places, their categories: 10, and the search's audit
-# entry, and whether a household roster exists. Whatever the number of rows.
-QUEUE_QUERIES = 12
+# entry, whether a household roster exists, and the second-factor device the session was verified
+# with. Whatever the number of rows.
+QUEUE_QUERIES = 13
 
 
 @pytest.mark.parametrize("count", [5, 25])
@@ -215,3 +216,28 @@ def test_a_long_queue_is_split_into_pages(client, reviewer, many_cases):
     filtered = queue_get(client, {"q": "zzy", "page": 1})
     assert len(filtered.context["page"].object_list) == 16
     assert "s=" in filtered.context["query"] and "zzy" not in filtered.context["query"]
+
+
+def test_the_queue_count_from_the_tallies_matches_the_cases_for_every_role_and_filter(
+    make_case, reviewer, zj_worker, leader, programme
+):
+    from jiedao.review.access import applications_for_staff
+    from jiedao.review.selectors import QueueFilters, queue, queue_count
+    from jiedao.review.services import application_transition
+    from jiedao.intake.lifecycle import Action, Status
+
+    cases = [make_case() for _ in range(3)] + [make_case(neighbourhood="yongtai", block="block-241") for _ in range(2)]
+    application_transition(application=cases[0], action=Action.START_REVIEW, actor=reviewer)
+    application_transition(application=cases[1], action=Action.WITHDRAW, actor=reviewer)
+    for user in (reviewer, zj_worker, leader):
+        for filters in (
+            QueueFilters(),
+            QueueFilters(status=Status.SUBMITTED),
+            QueueFilters(status=Status.WITHDRAWN, order="waiting"),
+            QueueFilters(order="waiting"),
+            QueueFilters(neighbourhood="yongtai"),
+            QueueFilters(programme=programme.code, status=Status.IN_REVIEW),
+            QueueFilters(channel="online"),
+        ):
+            assert queue_count(user, filters) == queue(user, filters).count(), (user, filters)
+    assert queue_count(zj_worker, QueueFilters()) < applications_for_staff(reviewer).count()

@@ -98,3 +98,16 @@ def mask_phone(number: str) -> str:
     if len(number) != 11:
         return "*" * len(number)
     return number[:3] + "****" + number[-4:]
+
+
+# Patterns of personal data in free text (log lines, error reports): an 18-character ID number
+# (17 digits and a digit or X) and a mainland mobile, each standing alone, not part of a longer
+# number. A false match (some other 18-digit number) is only masked, which costs nothing.
+_ID_IN_TEXT = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
+_MOBILE_IN_TEXT = re.compile(r"(?<![0-9])(?:\+?86[-\s]?)?(1[3-9][0-9]{9})(?![0-9])")
+
+
+def mask_personal_data(text: str) -> str:
+    """Mask every ID number and mobile number in ``text``: 310***********123X, 138****5678."""
+    text = _ID_IN_TEXT.sub(lambda match: mask_id_number(match.group(0).upper()), text)
+    return _MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group(1)), text)

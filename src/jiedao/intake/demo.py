@@ -318,10 +318,46 @@ def load_staff() -> dict[str, str]:
             user.save()
         profile, _created = StaffProfile.objects.update_or_create(user=user, defaults={"role": role})
         profile.neighbourhoods.set(Neighbourhood.objects.filter(code__in=neighbourhood_codes))
+        demo_device(user)
         logins[username] = password
     path.write_text(json.dumps(logins, ensure_ascii=False, indent=2))
     path.chmod(0o600)
     return logins
+
+
+DEMO_DEVICE_NAME = "demo"
+
+
+def demo_device(user):
+    """A confirmed authenticator for a demo account, so that `make run` works without a phone:
+    `jiedao demo code <username>` prints its current code. Never in production, where staff enrol
+    their own phone at first sign-in."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if settings.PRODUCTION:
+        return None
+    device = TOTPDevice.objects.filter(user=user, name=DEMO_DEVICE_NAME, confirmed=True).first()
+    if device is None and not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        device = TOTPDevice.objects.create(user=user, name=DEMO_DEVICE_NAME, confirmed=True)
+    return device
+
+
+def demo_totp_code(username: str) -> tuple[str, int]:
+    """The current code of a demo account's device and the seconds it stays valid."""
+    import time
+
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if settings.PRODUCTION:
+        raise PermissionError("demo codes are not available in production")
+    device = TOTPDevice.objects.get(user__username=username, name=DEMO_DEVICE_NAME, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    now = time.time()
+    totp.time = now
+    code = str(totp.token()).zfill(device.digits)
+    remaining = device.step - int(now - device.t0) % device.step
+    return code, remaining
 
 
 def demo_load(*, with_samples: bool = True) -> dict:

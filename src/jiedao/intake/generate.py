@@ -22,7 +22,8 @@ Design
   programme's ``ReferenceCounter`` (per Shanghai year) *before* the first row is written, with the
   same ``UPDATE … SET last = last + n`` the service uses, so a real submission during or after the
   run takes the next free number and never collides.
-- **ID numbers are unique** across the whole table: the ones already there are read first, and a
+- **ID numbers are unique** across the whole table: the keyed hashes of the ones already there are read
+  first (the numbers themselves are encrypted, see ``core.crypto``), and a
   drawn number that is taken is drawn again.
 - **Fast.** This process plans the applications as plain rows (``Planned``); they are written
   with ``bulk_create`` in batches of ``batch_size`` applications, one transaction per batch
@@ -66,6 +67,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
 from django.db.models import F, OuterRef, Subquery
 
+from jiedao.core.crypto import id_hash
 from jiedao.core.models import Role, StaffProfile
 from jiedao.core.validators import id_check_char
 
@@ -232,7 +234,7 @@ class Setting:
     photos: list  # (stored name, width, height, size)
     reviewer_id: int
     workers: dict  # Neighbourhood id -> the committee worker's user id
-    taken_ids: set = field(default_factory=set)  # first 17 digits of every ID number in the table
+    taken_ids: set = field(default_factory=set)  # taken_key() of every ID number in the table
 
 
 def programme_for_generation(code: str) -> Programme:
@@ -297,9 +299,15 @@ def _shared_photos(seed: int, how_many: int = 4) -> list[tuple[str, int, int, in
     return photos
 
 
+def taken_key(number: str) -> int:
+    """An ID number's place in the taken set: 64 bits of its keyed hash (a collision only means
+    one more draw). Stored numbers are encrypted, so the table is read by hash, never decrypted."""
+    return int(id_hash(number)[:16], 16)
+
+
 def _taken_id_numbers() -> set[int]:
-    return {int(number[:17]) for number in Application.objects.values_list("id_number", flat=True).iterator(chunk_size=20_000)
-            if number[:17].isdigit()}  # fmt: skip
+    return {int(digest[:16], 16) for digest in Application.objects.values_list("id_number_hash", flat=True).iterator(chunk_size=20_000)
+            if digest}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------
@@ -369,9 +377,10 @@ def id_number(rng: random.Random, birth: dt.date, sex: str, taken: set[int]) -> 
     for _attempt in range(50):
         serial = rng.randrange(100) * 10 + rng.randrange(5) * 2 + (1 if sex == "m" else 0)
         first17 = f"{REGION(rng)}{birth:%Y%m%d}{serial:03d}"
-        if int(first17) not in taken:
-            taken.add(int(first17))
-            return first17 + id_check_char(first17)
+        number = first17 + id_check_char(first17)
+        if (key := taken_key(number)) not in taken:
+            taken.add(key)
+            return number
     raise RuntimeError("could not find a free ID number")  # not with 46 years of birthdays
 
 
@@ -509,8 +518,7 @@ def plan_application(rng: random.Random, setting: Setting, reference: str, submi
         "applicant_name": name,
         "name_pinyin": pinyin,
         "name_initials": initials,
-        "id_number": number,
-        "id_last4": number[-4:],
+        "id_number": number,  # encrypted and hashed by Application's setter, in the writer process
         "phone": mobile(rng),
         "address_road": road,
         "address_lane": lane,

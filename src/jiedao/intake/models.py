@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.core.crypto import EncryptedJSONField, decrypt, encrypt, id_hash, is_current, last4_hash
 from jiedao.core.formatting import format_address
 from jiedao.core.models import BilingualName, Block, Neighbourhood, Subdistrict
 from jiedao.core.validators import mask_id_number, mask_phone
@@ -156,8 +157,12 @@ class Application(models.Model):
     applicant_name = models.CharField(_("申请人姓名"), max_length=100)
     name_pinyin = models.CharField(max_length=300, blank=True, editable=False)
     name_initials = models.CharField(max_length=100, blank=True, editable=False)
-    id_number = models.CharField(_("身份证号码"), max_length=18)
-    id_last4 = models.CharField(max_length=4, editable=False)
+    # The ID number is never stored in plain text (PIPL, see core.crypto): a Fernet token, and
+    # keyed hashes for equality and for the staff search by the last four characters. Read and
+    # write it through the ``id_number`` property; ``clear_id_number`` removes it for good.
+    id_number_encrypted = models.CharField(max_length=200, blank=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
+    id_last4_hash = models.CharField(max_length=64, blank=True, editable=False)
     phone = models.CharField(_("手机号码"), max_length=11)
 
     address_road = models.CharField(_("路"), max_length=100)
@@ -206,7 +211,7 @@ class Application(models.Model):
             # Race-proof "one open application per person per programme": a second submit that
             # slips past the service's check still fails here, and is turned into a clear answer.
             models.UniqueConstraint(
-                fields=["programme", "id_number"],
+                fields=["programme", "id_number_hash"],
                 condition=Q(status__in=sorted(OPEN_STATUSES)),
                 name="one_open_application_per_person",
             )
@@ -216,8 +221,18 @@ class Application(models.Model):
             models.Index(fields=["neighbourhood", "submitted_at"], name="app_neighbourhood_idx"),
             models.Index(fields=["name_initials"], name="app_initials_idx"),
             models.Index(fields=["name_pinyin"], name="app_pinyin_idx"),
-            models.Index(fields=["id_last4"], name="app_id_last4_idx"),
+            models.Index(fields=["id_number_hash"], name="app_id_hash_idx"),
+            models.Index(fields=["id_last4_hash"], name="app_id_last4_idx"),
             models.Index(fields=["phone"], name="app_phone_idx"),
+            # The queue's orders, so that a page is read from an index instead of sorting every
+            # application first: the newest first (for all, or one status), the longest waiting.
+            models.Index(fields=["submitted_at", "id"], name="app_newest_idx"),
+            models.Index(fields=["status", "submitted_at", "id"], name="app_status_newest_idx"),
+            models.Index(fields=["updated_at", "id"], name="app_waiting_idx"),
+            # A phone search matches the applicant's or the proxy's: both need an index for the OR.
+            models.Index(fields=["proxy_phone"], name="app_proxy_phone_idx"),
+            # Prefix searches (name, pinyin, initials) need indexes the LIKE can use, which differ
+            # per database: see migration 0007_search_prefix_indexes (raw SQL, not declared here).
         ]
 
     def __str__(self) -> str:
@@ -226,6 +241,52 @@ class Application(models.Model):
     @property
     def address(self) -> str:
         return format_address(self.address_road, self.address_lane, self.address_number, self.address_room)
+
+    @property
+    def id_number(self) -> str:
+        """The plain ID number, decrypted on first use (once per token, not per read)."""
+        token = self.id_number_encrypted
+        if not token:
+            return ""
+        cached = self.__dict__.get("_id_number_plain")
+        if cached is None or cached[0] != token:
+            cached = (token, decrypt(token))
+            self.__dict__["_id_number_plain"] = cached
+        return cached[1]
+
+    @id_number.setter
+    def id_number(self, number: str) -> None:
+        # Also what ``Application(id_number=...)`` and ``objects.create(id_number=...)`` call.
+        if not number:
+            self.clear_id_number()
+            return
+        self.id_number_encrypted = encrypt(number)
+        self.id_number_hash = id_hash(number)
+        self.id_last4_hash = last4_hash(number[-4:])
+        self.__dict__["_id_number_plain"] = (self.id_number_encrypted, number)
+
+    def clear_id_number(self) -> None:
+        """Forget the ID number (anonymisation): the token and both hashes; save() to persist."""
+        self.id_number_encrypted = self.id_number_hash = self.id_last4_hash = ""
+        self.__dict__.pop("_id_number_plain", None)
+
+    ID_NUMBER_FIELDS = ("id_number_encrypted", "id_number_hash", "id_last4_hash")
+    SEALED_FIELDS = ID_NUMBER_FIELDS  # what `jiedao keys rotate` rewrites
+
+    def reseal(self) -> bool:
+        """Bring the token to the current key and the hashes to the current hash key (`jiedao keys
+        rotate`); False when both already are, so a second run changes nothing."""
+        if not self.id_number_encrypted:
+            return False
+        number = self.id_number
+        if (
+            is_current(self.id_number_encrypted)
+            and self.id_number_hash == id_hash(number)
+            and self.id_last4_hash == last4_hash(number[-4:])
+        ):
+            return False
+        self.id_number = number
+        return True
 
     @property
     def masked_id_number(self) -> str:
@@ -298,7 +359,8 @@ class Draft(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
-    answers = models.JSONField(default=dict)
+    # Name, ID number, phone, address, household note: one Fernet token at rest (core.crypto).
+    answers = EncryptedJSONField(default=dict)
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
     application = models.OneToOneField(Application, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -306,6 +368,13 @@ class Draft(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["updated_at"], name="draft_updated_idx")]
+
+    SEALED_FIELDS = ("answers",)
+
+    def reseal(self) -> bool:
+        # The field decrypts on load and encrypts on save with the current key: saving is the
+        # rotation. Drafts live three days, so rewriting every one is cheap.
+        return True
 
 
 class DraftPhoto(models.Model):

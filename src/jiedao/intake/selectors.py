@@ -59,8 +59,11 @@ def application_for_resident(reference: str, phone: str) -> Application | None:
     phone = normalize_phone(phone)
     if not reference or not phone:
         return None
+    # Only what the state-only answer shows (and the check needs): compiling the SELECT of four
+    # joined tables' every column cost more than the query itself. A page that shows more (the
+    # details, once a code was typed) loads the rest as it uses it.
     application = (
-        Application.objects.select_related("programme", "neighbourhood", "block")
+        Application.objects.only("id", "reference", "status", "phone", "proxy_phone", "programme_id")
         .filter(reference=reference)
         .first()
     )

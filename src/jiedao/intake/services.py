@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
+from jiedao.core.crypto import id_hash
 from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, ValidationFailed
 from jiedao.notices.models import Event
 from jiedao.notices.services import notice_queue
@@ -70,8 +71,11 @@ def photo_store(photo: ProcessedPhoto) -> str:
 def photo_delete(name: str) -> None:
     try:
         default_storage.delete(name)
-    except OSError:  # a file already gone is what we wanted
-        logger.warning("could not delete stored photo %s", name)
+    # A file already gone is what we wanted. One that cannot be deleted now (a disk error, or an
+    # object store's AccessDenied / unreachable endpoint, which botocore raises as non-OSErrors)
+    # must not fail the caller: `jiedao documents sweep` removes it later.
+    except Exception as error:  # noqa: BLE001
+        logger.warning("could not delete stored photo %s: %s", name, type(error).__name__)
 
 
 def name_pinyin(name: str) -> tuple[str, str]:
@@ -94,7 +98,10 @@ def _next_reference(programme: Programme, now: dt.datetime) -> str:
 
 
 def open_application_for(programme: Programme, id_number: str) -> Application | None:
-    return Application.objects.filter(programme=programme, id_number=id_number, status__in=OPEN_STATUSES).first()
+    # By keyed hash: the stored number is encrypted, and the unique index is on the hash too.
+    return Application.objects.filter(
+        programme=programme, id_number_hash=id_hash(id_number), status__in=OPEN_STATUSES
+    ).first()
 
 
 def _duplicate_error(existing: Application) -> DuplicateApplication:
@@ -174,8 +181,7 @@ def application_submit(
                 applicant_name=cleaned["name"],
                 name_pinyin=pinyin,
                 name_initials=initials,
-                id_number=cleaned["id_number"],
-                id_last4=cleaned["id_number"][-4:],
+                id_number=cleaned["id_number"],  # encrypted and hashed by the model's setter
                 phone=cleaned["phone"],
                 address_road=cleaned["address_road"],
                 address_lane=cleaned.get("address_lane", ""),

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.core.crypto import decrypt, encrypt, id_hash, is_current
 from jiedao.core.models import Block
 from jiedao.intake.models import Category, Programme
 
@@ -44,14 +45,38 @@ class RosterEntry(models.Model):
     block = models.ForeignKey(Block, on_delete=models.PROTECT, verbose_name=_("旧改地块"))
     household = models.CharField(_("户号"), max_length=40, blank=True)
     name = models.CharField(_("姓名"), max_length=100)
-    id_number = models.CharField(_("身份证号码"), max_length=18)
+    # As on Application (core.crypto): a Fernet token, and a keyed hash to match applications by.
+    id_number_encrypted = models.CharField(max_length=200, blank=True, editable=False)
+    id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
     categories = models.ManyToManyField(Category, verbose_name=_("特殊对象类别"), blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("在册户")
         verbose_name_plural = _("在册户")
-        indexes = [models.Index(fields=["id_number", "version"], name="roster_id_idx")]
+        indexes = [models.Index(fields=["id_number_hash", "version"], name="roster_id_idx")]
+
+    @property
+    def id_number(self) -> str:
+        return decrypt(self.id_number_encrypted) if self.id_number_encrypted else ""
+
+    @id_number.setter
+    def id_number(self, number: str) -> None:
+        # Also what ``RosterEntry(id_number=...)`` calls.
+        self.id_number_encrypted = encrypt(number) if number else ""
+        self.id_number_hash = id_hash(number) if number else ""
+
+    SEALED_FIELDS = ("id_number_encrypted", "id_number_hash")
+
+    def reseal(self) -> bool:
+        """As ``Application.reseal``: current key and hash key, False when nothing changes."""
+        if not self.id_number_encrypted:
+            return False
+        number = self.id_number
+        if is_current(self.id_number_encrypted) and self.id_number_hash == id_hash(number):
+            return False
+        self.id_number = number
+        return True
 
 
 class RosterMatch(models.TextChoices):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
+from jiedao.core.crypto import decrypt
+from jiedao.core.validators import mask_id_number
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import (
     Application,
@@ -147,18 +149,26 @@ def programme_stats(user, programme: Programme, as_of: dt.date | None = None) ->
     )
 
 
+def export_id_number(token: str, *, full: bool) -> str:
+    """An ID number for the Excel export, from its stored token: whole only for roles that may
+    see whole numbers (``access.may_see_full_id_numbers``), masked for everyone else. Decrypting
+    costs about 6 µs a row, some 6 s for a million rows."""
+    number = decrypt(token) if token else ""
+    return number if full else mask_id_number(number)
+
+
 # Matching applications against the current household roster.
 
 
 def with_roster_match(queryset: QuerySet[Application]) -> QuerySet[Application]:
     """Annotate ``on_roster`` and ``roster_complete`` (every category claimed is on the roster)."""
     entries = RosterEntry.objects.filter(
-        version__is_current=True, version__programme=OuterRef("programme"), id_number=OuterRef("id_number")
+        version__is_current=True, version__programme=OuterRef("programme"), id_number_hash=OuterRef("id_number_hash")
     )
     listed = RosterEntry.categories.through.objects.filter(
         rosterentry__version__is_current=True,
         rosterentry__version__programme=OuterRef(OuterRef("programme")),
-        rosterentry__id_number=OuterRef(OuterRef("id_number")),
+        rosterentry__id_number_hash=OuterRef(OuterRef("id_number_hash")),
     ).values("category_id")
     claimed_not_listed = Application.categories.through.objects.filter(application_id=OuterRef("pk")).exclude(
         category_id__in=listed

@@ -101,7 +101,7 @@ def roster_import(*, programme: Programme, fileobj, file_name: str, actor, ip: s
                 block=block,
                 household=cells["household"][:40],
                 name=cells["name"][:100],
-                id_number=id_number,
+                id_number=id_number,  # encrypted and hashed by the model's setter
                 note=cells["note"][:200],
             )
             for block, cells, id_number, _found in rows

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.http import no_store
 from jiedao.core.models import AuditAction, Role
-from jiedao.core.validators import mask_id_number
 from jiedao.core.formatting import join_names, parenthesised
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, Category, Channel, Programme
@@ -25,7 +24,7 @@ from jiedao.review.views import _staff_context, queue_filters_from_request, staf
 from . import charts
 from .excel import roster_template, write_workbook
 from .models import RosterVersion
-from .selectors import programme_stats
+from .selectors import export_id_number, programme_stats
 from .services import RosterRejected, roster_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -126,7 +125,7 @@ def _queue_rows(applications, *, full_ids: bool):
             yield [
                 row["reference"],
                 row["applicant_name"],
-                row["id_number"] if full_ids else mask_id_number(row["id_number"]),
+                export_id_number(row["id_number_encrypted"], full=full_ids),
                 row["phone"],
                 row["neighbourhood__name"],
                 row["block__name"],
@@ -141,7 +140,7 @@ def _queue_rows(applications, *, full_ids: bool):
     channels = {value: str(label) for value, label in Channel.choices}
     statuses = {value: str(label) for value, label in Status.choices}
     for row in applications.values(
-        "id", "reference", "applicant_name", "id_number", "phone", "neighbourhood__name", "block__name", "channel", "status", "submitted_at"
+        "id", "reference", "applicant_name", "id_number_encrypted", "phone", "neighbourhood__name", "block__name", "channel", "status", "submitted_at"
     ).iterator(chunk_size=2000):
         row["channel_label"] = channels.get(row["channel"], row["channel"])
         row["status_label"] = statuses.get(row["status"], row["status"])

@@ -6,16 +6,17 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from jiedao.core.crypto import InvalidToken, decrypt, encrypt, id_hash, last4_hash
 from jiedao.core.validators import normalize_id_number, normalize_phone
 from jiedao.intake.lifecycle import OPEN_STATUSES
-from jiedao.intake.models import Application
+from jiedao.intake.models import Application, StatusTally
 
 from jiedao.reports.selectors import roster_match_filter, with_roster_match
 
-from .access import applications_for_staff
+from .access import applications_for_staff, neighbourhood_ids
 
 _REFERENCE = re.compile(r"^[A-Za-z]+-\d{4}-\d+$")
 _ID_LAST4 = re.compile(r"^\d{3}[\dXx]$")
@@ -57,15 +58,30 @@ def search_kind(q: str) -> str:
     return "name"
 
 
+def search_seal(text: str) -> str:
+    """A search text as kept in the session: encrypted, since sessions are rows in the database
+    and the text may be a whole ID number or a phone."""
+    return encrypt(text)
+
+
+def search_open(sealed: str) -> str:
+    """The search text back from the session; "" for anything that is not our token."""
+    try:
+        return decrypt(sealed)
+    except (InvalidToken, ValueError, TypeError, AttributeError):
+        return ""
+
+
 def _search(queryset: QuerySet[Application], q: str) -> QuerySet[Application]:
     text = q.strip().replace(" ", "")
     kind = search_kind(text)
     if kind == "reference":
         return queryset.filter(reference=text.upper())
+    # ID numbers are stored encrypted: both searches compare keyed hashes (core.crypto).
     if kind == "id_number":
-        return queryset.filter(id_number=normalize_id_number(text))
+        return queryset.filter(id_number_hash=id_hash(normalize_id_number(text)))
     if kind == "id_last4":
-        return queryset.filter(id_last4=text.upper())
+        return queryset.filter(id_last4_hash=last4_hash(text))
     if kind == "phone":
         phone = normalize_phone(text)
         return queryset.filter(Q(phone=phone) | Q(proxy_phone=phone))
@@ -87,8 +103,8 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def queue(user, filters: QueueFilters) -> QuerySet[Application]:
-    queryset = with_roster_match(applications_for_staff(user)).select_related("neighbourhood", "block", "programme")
+def _filtered(user, filters: QueueFilters) -> QuerySet[Application]:
+    queryset = applications_for_staff(user)
     if filters.programme:
         queryset = queryset.filter(programme__code=filters.programme)
     if filters.neighbourhood:
@@ -106,9 +122,48 @@ def queue(user, filters: QueueFilters) -> QuerySet[Application]:
     if filters.submitted_to:
         queryset = queryset.filter(submitted_at__lt=_day_start(filters.submitted_to + dt.timedelta(days=1)))
     if filters.roster:
-        queryset = queryset.filter(roster_match_filter(filters.roster))
+        queryset = with_roster_match(queryset).filter(roster_match_filter(filters.roster))
     if filters.q:
         queryset = _search(queryset, filters.q)
     if filters.order == "waiting":
-        return queryset.filter(status__in=OPEN_STATUSES).order_by("updated_at", "id")
+        queryset = queryset.filter(status__in=OPEN_STATUSES)
+    return queryset
+
+
+def queue(user, filters: QueueFilters) -> QuerySet[Application]:
+    queryset = _filtered(user, filters)
+    if not filters.roster:
+        queryset = with_roster_match(queryset)
+    queryset = queryset.select_related("neighbourhood", "block", "programme")
+    if filters.order == "waiting":
+        return queryset.order_by("updated_at", "id")
     return queryset.order_by("-submitted_at", "-id")
+
+
+# Filters the running status tallies can count: a page of the queue then costs no COUNT(*) over
+# every case in scope, which is what the queue's first page would otherwise spend most on at a
+# million cases.
+_TALLY_COUNTABLE = frozenset({"programme", "neighbourhood", "status", "order"})
+
+
+def queue_count(user, filters: QueueFilters) -> int:
+    """How many cases ``queue(user, filters)`` holds, from the status tallies where they can say."""
+    used = {name for name, value in vars(filters).items() if value}
+    if filters.order != "waiting":
+        used.discard("order")  # the newest-first order filters nothing
+    if not used <= _TALLY_COUNTABLE:
+        return _filtered(user, filters).count()
+    tallies = StatusTally.objects.all()
+    scope = neighbourhood_ids(user)
+    if scope is not None:
+        tallies = tallies.filter(neighbourhood_id__in=scope)
+    if filters.programme:
+        tallies = tallies.filter(programme__code=filters.programme)
+    if filters.neighbourhood:
+        tallies = tallies.filter(neighbourhood__code=filters.neighbourhood)
+    statuses = {filters.status} if filters.status else None
+    if filters.order == "waiting":
+        statuses = set(OPEN_STATUSES) & statuses if statuses else set(OPEN_STATUSES)
+    if statuses is not None:
+        tallies = tallies.filter(status__in=statuses)
+    return tallies.aggregate(total=Sum("delta"))["total"] or 0

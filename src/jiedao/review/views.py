@@ -35,7 +35,7 @@ from jiedao.reports.models import RosterVersion
 from jiedao.reports.selectors import roster_match_of
 
 from .forms import AuditFilterForm, QueueFilterForm, TransitionForm
-from .selectors import QueueFilters, queue, search_kind
+from .selectors import QueueFilters, queue, queue_count, search_kind, search_open, search_seal
 from .services import Payment, application_add_documents, application_transition, outstanding_pages
 
 PAGE_SIZE = 30
@@ -70,7 +70,7 @@ def queue_filters_from_request(request) -> tuple[QueueFilterForm, QueueFilters]:
     data = request.GET.copy()
     data.pop("q", None)  # search text only ever arrives by POST (see _remember_search)
     if token := data.get("s"):
-        data["q"] = request.session.get(SEARCHES_SESSION_KEY, {}).get(token, "")
+        data["q"] = search_open(request.session.get(SEARCHES_SESSION_KEY, {}).get(token, ""))
     scope = access.neighbourhood_ids(request.user)
     neighbourhoods = Neighbourhood.objects.all() if scope is None else Neighbourhood.objects.filter(id__in=scope)
     form = QueueFilterForm(
@@ -92,7 +92,9 @@ def queue_view(request):
         return _remember_search(request)
     form, filters = queue_filters_from_request(request)
     applications = queue(request.user, filters).prefetch_related("categories")
-    page = Paginator(applications, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(applications, PAGE_SIZE)
+    paginator.count = queue_count(request.user, filters)  # from the running tallies where it can
+    page = paginator.get_page(request.GET.get("page"))
     if filters.q:
         audit_record(
             actor=request.user,
@@ -130,7 +132,7 @@ def _remember_search(request):
         token = secrets.token_urlsafe(6)
         searches = request.session.get(SEARCHES_SESSION_KEY, {})
         searches = dict(list(searches.items())[-19:])
-        searches[token] = text
+        searches[token] = search_seal(text)  # sessions are database rows: no plain ID in them
         request.session[SEARCHES_SESSION_KEY] = searches
         params["s"] = token
     return redirect(f"{reverse('review:queue')}?{params.urlencode()}")
