@@ -7,6 +7,9 @@ from jiedao.api.api import api as partner_api
 from jiedao.core.views import healthz
 from jiedao.notices.urls import receipt_urlpatterns as notice_receipts
 
+# Django's own request limits (too many files or fields) answer in words, not a bare 400.
+handler400 = "jiedao.core.views.bad_request"
+
 admin.site.site_header = _("街道线上服务 · 工作人员后台")
 admin.site.site_title = _("街道线上服务")
 admin.site.index_title = _("管理")

@@ -310,3 +310,17 @@ def test_webhook_registration(client, partner, reviewer_token):
     bad = client.put("/api/v1/webhook", json.dumps({"url": "ftp://x"}), content_type="application/json", **partner.headers)
     assert bad.status_code == 422
     assert client.put("/api/v1/webhook", json.dumps({"url": "https://x.cn"}), content_type="application/json", **reviewer_token.headers).status_code == 403
+
+
+def test_a_nul_character_anywhere_gets_422_not_a_server_error(client, programme, partner, reviewer_token):
+    # PostgreSQL refuses U+0000 in text; a partner's stray byte must get an answer, not a 500.
+    programme_code = programme.code + "\x00"
+    sent = submit(client, partner, programme, programme=programme_code)
+    assert sent.status_code == 422 and "programme" in as_json(sent)["errors"]
+    assert not Application.objects.exists()
+    followed = client.get("/api/v1/applications/JGBK-2026-00001%00", **partner.headers)
+    assert followed.status_code == 422
+    moved = transition(client, reviewer_token, "JGBK-2026-00001", action="start_review", note="a\x00b")
+    assert moved.status_code == 422 and "body" in as_json(moved)["errors"]
+    stats = client.get("/api/v1/stats", {"programme": "\x00"}, **reviewer_token.headers)
+    assert stats.status_code == 422

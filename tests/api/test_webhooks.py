@@ -19,6 +19,12 @@ from jiedao.review.services import IllegalTransition, application_transition
 from tests.api.conftest import submit
 
 
+@pytest.fixture(autouse=True)
+def receiver_network_allowed(settings):
+    """The receiver listens on 127.0.0.1, which webhooks may only reach as an explicit exception."""
+    settings.JIEDAO_WEBHOOK_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.1/32"]
+
+
 @pytest.fixture
 def listening(partner, receiver):
     webhook_register(partner.token, url=receiver.url)

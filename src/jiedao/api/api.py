@@ -58,10 +58,25 @@ def activate_language(request: HttpRequest) -> None:
     request.LANGUAGE_CODE = translation.get_language()
 
 
+def refuse_nul_characters(request: HttpRequest) -> None:
+    """PostgreSQL cannot store or even compare text holding U+0000; say so instead of failing with a 500."""
+    fields = [key for source in (request.GET, request.POST) for key, values in source.lists()
+              if "\x00" in key or any("\x00" in value for value in values)]
+    if "\x00" in request.path:
+        fields.append("path")
+    if request.content_type == "application/json" and b"\\u0000" in request.body:
+        fields.append("body")
+    if fields:
+        raise ValidationFailed({field.replace("\x00", ""): [_("不能包含空字符（U+0000）。")] for field in fields})
+
+
 class BearerToken(HttpBearer):
     def __call__(self, request):
         activate_language(request)
-        return super().__call__(request)
+        token = super().__call__(request)
+        if token is not None:
+            refuse_nul_characters(request)
+        return token
 
     def authenticate(self, request, token: str) -> ApiToken | None:
         from .services import token_authenticate

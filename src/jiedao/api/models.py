@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -56,6 +57,16 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_role_display()})"
+
+    def clean(self):
+        # The admin's form: the same address rule as the API and `jiedao token create` (no
+        # loopback, private or metadata addresses), so no door is left open for a typo or a trick.
+        super().clean()
+        if self.webhook_url:
+            from .services import webhook_url_errors
+
+            if errors := webhook_url_errors(self.webhook_url.strip()):
+                raise ValidationError({"webhook_url": errors})
 
     @property
     def is_active(self) -> bool:

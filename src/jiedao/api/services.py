@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.core import netguard
 from jiedao.core.errors import ValidationFailed
 from jiedao.core.models import Role, StaffProfile
 from jiedao.intake.models import Channel
@@ -41,6 +42,9 @@ def token_issue(token: ApiToken, *, created_by=None) -> str:
     The secret is returned once and stored only as its hash. The token's service user is made
     here: ``api:<name>``, with the reviewer role for reviewer tokens; it cannot sign in.
     """
+    token.webhook_url = (token.webhook_url or "").strip()
+    if token.webhook_url and (errors := webhook_url_errors(token.webhook_url)):
+        raise ValidationFailed({"webhook_url": errors})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         user = get_user_model().objects.create_user(
@@ -82,16 +86,38 @@ def token_revoke(token: ApiToken, *, now=None) -> ApiToken:
     return token
 
 
+def webhook_url_errors(url: str) -> list[str]:
+    """What is wrong with a webhook address, in the caller's language (empty: acceptable).
+
+    Besides the shape (http or https, at most 500 characters), the address must not lead into the
+    office's own network: see ``jiedao.core.netguard``. A name that does not resolve yet is
+    accepted here; every delivery resolves and checks it again before connecting.
+    """
+    from .webhooks import allowed_networks
+
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        return [_("请填写以 http:// 或 https:// 开头的完整网址。")]
+    if len(url) > 500:
+        return [_("网址太长了。")]
+    try:
+        netguard.url_check(url, allowed=allowed_networks(), unresolvable_ok=True)
+    except netguard.AddressRefused as refused:
+        if refused.reason in ("scheme", "no_host"):
+            return [_("请填写以 http:// 或 https:// 开头的完整网址。")]
+        return [
+            _("这个网址指向本机或内部网络（%(address)s），不能作为通知地址。请填写可以从互联网访问的地址。")
+            % {"address": refused.detail}
+        ]
+    return []
+
+
 def webhook_register(token: ApiToken, *, url: str) -> ApiToken:
     """Set (or, with an empty ``url``, remove) the token's webhook address; a new secret each time."""
     url = (url or "").strip()
-    if url:
-        try:
-            URLValidator(schemes=["http", "https"])(url)
-        except ValidationError:
-            raise ValidationFailed({"url": [_("请填写以 http:// 或 https:// 开头的完整网址。")]}) from None
-        if len(url) > 500:
-            raise ValidationFailed({"url": [_("网址太长了。")]})
+    if url and (errors := webhook_url_errors(url)):
+        raise ValidationFailed({"url": errors})
     token.webhook_url = url
     token.webhook_secret = secrets.token_hex(32) if url else ""
     token.save(update_fields=["webhook_url", "webhook_secret"])

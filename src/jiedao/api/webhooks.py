@@ -23,21 +23,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import random
+import ssl
 import threading
-import urllib.error
-import urllib.request
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from jiedao.notices.worker import worker_name
-
+from jiedao.core import netguard
 from jiedao.core.outbox import exponential_backoff, outbox_claim
+from jiedao.notices.worker import worker_name
 
 from .models import DeliveryState, WebhookDelivery
 
@@ -76,22 +77,67 @@ def claim(*, worker: str, now: dt.datetime, batch: int = 20) -> list[uuid.UUID]:
     )
 
 
+def allowed_networks() -> list:
+    """The administrator's exceptions to the public-addresses-only rule (see core.netguard)."""
+    return netguard.parse_networks(settings.JIEDAO_WEBHOOK_ALLOWED_PRIVATE_NETWORKS)
+
+
+class _GuardedHTTPConnection(http.client.HTTPConnection):
+    """Connects only to an address that passes ``netguard`` at this moment (see ``post``)."""
+
+    def __init__(self, *args, allowed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = self._guarded_create_connection
+        self._allowed = allowed
+
+    def _guarded_create_connection(self, address, timeout=None, source_address=None):
+        host, port = address
+        return netguard.guarded_connection(host, port, timeout, allowed=self._allowed)
+
+
+class _GuardedHTTPSConnection(http.client.HTTPSConnection):
+    # HTTPSConnection.connect() opens the TCP connection through _create_connection and then
+    # wraps it with TLS for self.host, so the certificate is still checked against the name.
+    def __init__(self, *args, allowed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = self._guarded_create_connection
+        self._allowed = allowed
+
+    _guarded_create_connection = _GuardedHTTPConnection._guarded_create_connection
+
+
 def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[bool, str]:
-    """(accepted, error). Redirects are not followed: a receiver answers where it was registered."""
+    """(accepted, error).
 
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    opener = urllib.request.build_opener(NoRedirect)
+    The address is checked again here, on the very address connected to, because DNS may have
+    changed since registration. Redirects are not followed (a 3xx is an error): a receiver
+    answers where it was registered, and a redirect could point anywhere. No proxy from the
+    environment is used, so the check applies to the partner's own address.
+    """
+    timeout = float(settings.JIEDAO_WEBHOOK_TIMEOUT)
     try:
-        with opener.open(request, timeout=float(settings.JIEDAO_WEBHOOK_TIMEOUT)) as response:
-            status = response.status
-    except urllib.error.HTTPError as error:
-        return False, f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return False, f"{type(error).__name__}: {getattr(error, 'reason', error)}"[:300]
+        scheme, host, port = netguard.url_host_port(url)
+    except netguard.AddressRefused as refused:
+        return False, f"address refused: {refused}"[:300]
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    allowed = allowed_networks()
+    if scheme == "https":
+        connection = _GuardedHTTPSConnection(host, port, timeout=timeout, context=ssl.create_default_context(), allowed=allowed)
+    else:
+        connection = _GuardedHTTPConnection(host, port, timeout=timeout, allowed=allowed)
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        status = response.status
+        response.read(65536)  # a little of the answer, so the connection closes cleanly
+    except netguard.AddressRefused as refused:
+        logger.warning("webhook address refused: %s", refused)
+        return False, f"address refused: {refused}"[:300]
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        return False, f"{type(error).__name__}: {error}"[:300]
+    finally:
+        connection.close()
     if 200 <= status < 300:
         return True, ""
     return False, f"HTTP {status}"

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from jiedao.api.models import ApiToken, TokenRole
 from jiedao.api.services import token_issue, token_revoke
+from jiedao.core.errors import ValidationFailed
 
 
 class Command(BaseCommand):
@@ -31,7 +32,10 @@ class Command(BaseCommand):
                 raise CommandError(_("名称只能用英文字母、数字、下划线和连字符。")) from None
             if ApiToken.objects.filter(name=name).exists():
                 raise CommandError(_("已经有叫这个名称的令牌了。"))
-            raw = token_issue(ApiToken(name=name, role=options["role"], webhook_url=options["webhook_url"]))
+            try:
+                raw = token_issue(ApiToken(name=name, role=options["role"], webhook_url=options["webhook_url"]))
+            except ValidationFailed as error:
+                raise CommandError(error.message) from None
             self.stdout.write(raw)
         elif action == "list":
             for token in ApiToken.objects.all():
