@@ -25,6 +25,7 @@ install-test: $(VENV)/.installed-test
 
 migrate: install
 	$(BIN)/jiedao migrate --no-input
+	$(BIN)/jiedao createcachetable
 
 demo: migrate
 	$(BIN)/jiedao demo load
@@ -43,11 +44,15 @@ run: demo
 	@echo ""
 	JIEDAO_MANIFEST_STATIC=1 $(BIN)/jiedao collectstatic --no-input --verbosity 0
 # The SMS worker (`jiedao notices work`) runs beside the server and stops with it; Ctrl-C reaches both.
+# The texts name this server's status page unless JIEDAO_SMS_SITE says otherwise. The access log
+# leaves query strings out (%(U)s is the path alone): a delivery-report token must not reach a log.
+	export JIEDAO_SMS_SITE="$${JIEDAO_SMS_SITE:-http://$(HOST):$(PORT)/status/}"; \
 	$(BIN)/jiedao notices work & notices=$$!; \
 	trap 'kill $$notices 2>/dev/null; wait $$notices 2>/dev/null' EXIT INT TERM; \
 	JIEDAO_MANIFEST_STATIC=1 $(BIN)/gunicorn jiedao.wsgi:application \
 		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --timeout 120 \
-		--access-logfile - --forwarded-allow-ips 127.0.0.1
+		--access-logfile - --forwarded-allow-ips 127.0.0.1 \
+		--access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
