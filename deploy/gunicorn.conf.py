@@ -1,0 +1,35 @@
+"""Gunicorn settings of the container image (``gunicorn --config /etc/jiedao/gunicorn.conf.py``).
+
+The same numbers as ``make run``, read from the environment so that one image serves any size of
+machine. Not a Django settings file: nothing here is read by the application.
+"""
+
+import os
+
+# Inside a container the app listens on every interface of its own network namespace; the reverse
+# proxy (deploy/nginx.conf) is the only thing that reaches it.
+bind = [os.environ.get("JIEDAO_BIND", "0.0.0.0:8000")]
+# Processes × threads: photo uploads spend most of their time in Pillow (which releases the GIL)
+# and in the database; 2–4 processes per core is the usual starting point.
+workers = int(os.environ.get("JIEDAO_WEB_WORKERS", "3"))
+threads = int(os.environ.get("JIEDAO_WEB_THREADS", "4"))
+# A large photo on a slow phone connection: the proxy buffers the upload, so 120 s covers the
+# processing, not the transfer.
+timeout = int(os.environ.get("JIEDAO_WEB_TIMEOUT", "120"))
+graceful_timeout = 30
+keepalive = 5
+# Recycle workers now and then so that a slow leak in a C library cannot grow without bound.
+max_requests = 2000
+max_requests_jitter = 200
+# Heartbeat files in memory, not on the container's overlay file system.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Which addresses may set X-Forwarded-Proto for gunicorn itself (Django reads the header through
+# SECURE_PROXY_SSL_HEADER). The app port is reachable only on the compose network, hence "*"
+# there; on a shared network list the proxies' addresses.
+forwarded_allow_ips = os.environ.get("JIEDAO_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Access log to stdout, without the query string: the SMS delivery-report token may travel as
+# ?token=…, and no query string here carries anything an operator needs.
+accesslog = "-"
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+errorlog = "-"
+loglevel = os.environ.get("JIEDAO_LOG_LEVEL", "INFO").lower()
