@@ -30,6 +30,9 @@ migrate: install
 demo: migrate
 	$(BIN)/jiedao demo load
 
+# SMS texts name this server's status page (the demo's notices are queued by `demo load` already),
+# unless JIEDAO_SMS_SITE says otherwise.
+run: export JIEDAO_SMS_SITE ?= http://$(HOST):$(PORT)/status/
 run: demo
 	@$(BIN)/jiedao drafts purge
 	@echo ""
@@ -44,9 +47,8 @@ run: demo
 	@echo ""
 	JIEDAO_MANIFEST_STATIC=1 $(BIN)/jiedao collectstatic --no-input --verbosity 0
 # The SMS worker (`jiedao notices work`) runs beside the server and stops with it; Ctrl-C reaches both.
-# The texts name this server's status page unless JIEDAO_SMS_SITE says otherwise. The access log
-# leaves query strings out (%(U)s is the path alone): a delivery-report token must not reach a log.
-	export JIEDAO_SMS_SITE="$${JIEDAO_SMS_SITE:-http://$(HOST):$(PORT)/status/}"; \
+# The access log leaves query strings out (%(U)s is the path alone): a delivery-report token
+# must not reach a log.
 	$(BIN)/jiedao notices work & notices=$$!; \
 	trap 'kill $$notices 2>/dev/null; wait $$notices 2>/dev/null' EXIT INT TERM; \
 	JIEDAO_MANIFEST_STATIC=1 $(BIN)/gunicorn jiedao.wsgi:application \

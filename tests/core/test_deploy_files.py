@@ -152,10 +152,11 @@ def container_env(service: str) -> dict[str, str]:
 
 
 def run_settings(env: dict, script: str, tmp_path) -> subprocess.CompletedProcess:
+    # Nothing of this test run's own environment: e.g. the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE.
     clean = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("JIEDAO_", "DATABASE_URL", "AWS_"))
+        if not k.startswith(("JIEDAO_", "DATABASE_URL", "AWS_", "DJANGO_"))
     }
     clean.update(
         env,
