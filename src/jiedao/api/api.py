@@ -29,7 +29,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
 from jiedao.core.audit import audit_record, client_ip
-from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, ValidationFailed
+from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
 from jiedao.core.http import private_photo_response
 from jiedao.core.models import AuditAction
 from jiedao.intake.lifecycle import Action, Status
@@ -148,6 +148,8 @@ def _domain_error(request, exc: DomainError):
         return api.create_response(request, {"code": exc.code, "errors": {"programme": [str(exc.message)]}}, status=422)
     if isinstance(exc, Forbidden):
         return _message(request, 403, exc.code, exc.message)
+    if isinstance(exc, StorageUnavailable):
+        return _message(request, 503, exc.code, exc.message)
     status = exc.context.get("status")
     return _message(request, 409, exc.code, exc.message, status=status)
 

@@ -41,5 +41,11 @@ class DuplicateApplication(DomainError):
         self.reference = reference
 
 
+class StorageUnavailable(DomainError):
+    """The document store refused a photo (disk full, object store unreachable): try again later."""
+
+    code = "storage_unavailable"
+
+
 class ProgrammeClosed(DomainError):
     code = "programme_closed"

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
 from jiedao.core.crypto import id_hash
-from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, ValidationFailed
+from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
 from jiedao.notices.models import Event
 from jiedao.notices.services import notice_queue
 
@@ -65,7 +65,13 @@ def photo_store(photo: ProcessedPhoto) -> str:
     """Save a processed JPEG under a random, server-made name and return that name."""
     today = timezone.localdate()
     name = f"photos/{today:%Y/%m}/{uuid.uuid4().hex}.jpg"
-    return default_storage.save(name, ContentFile(photo.content))
+    try:
+        return default_storage.save(name, ContentFile(photo.content))
+    # A full disk raises OSError, an object store botocore's own errors: either way the person is
+    # told to try again, and what they typed and the photos already kept stay where they are.
+    except Exception as error:  # noqa: BLE001
+        logger.error("could not store a photo: %s: %s", type(error).__name__, error)
+        raise StorageUnavailable(_("照片暂时无法保存，请稍后再试。已填写的内容和已保存的照片都还在。")) from error
 
 
 def photo_delete(name: str) -> None:

@@ -17,7 +17,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from jiedao.core.errors import DomainError, DuplicateApplication, ValidationFailed
+from jiedao.core.errors import DomainError, DuplicateApplication, StorageUnavailable, ValidationFailed
 from jiedao.core.http import no_store, private_photo_response
 
 from . import services
@@ -152,7 +152,10 @@ def _photo_step(desk, request, programme, draft, steps, step, returning):
             except PhotoRejected as rejected:
                 errors[page] = photo_rejection_message(rejected)
                 continue
-            services.draft_put_photo(draft=draft, document_type=document_type, page=page, photo=photo)
+            try:
+                services.draft_put_photo(draft=draft, document_type=document_type, page=page, photo=photo)
+            except StorageUnavailable as unavailable:
+                errors[page] = str(unavailable.message)
     have = {p.page: p for p in draft.photos.filter(document_type=document_type)}
     if request.method == "POST" and not errors:
         missing = [page for page in range(1, document_type.pages + 1) if page not in have]
