@@ -422,10 +422,11 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=int(os.environ.get("JIEDAO_SIGN_IN_COOL
 # once both factors have passed (jiedao.core.staff_auth.sign_in_complete).
 AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "jiedao.core.staff_auth_views.lockout_response"
-# The client's address: REMOTE_ADDR, or, behind JIEDAO_TRUSTED_PROXY_COUNT reverse proxies, the
-# X-Forwarded-For entry the outermost trusted proxy saw (django-ipware is not installed).
+# The client's address: REMOTE_ADDR, or, behind our reverse proxies (JIEDAO_TRUSTED_PROXIES, or
+# JIEDAO_TRUSTED_PROXY_COUNT of them), the X-Forwarded-For entry the outermost trusted proxy saw.
+# One function for the lockout, the rate limits and the audit trail (jiedao.core.addresses).
 JIEDAO_TRUSTED_PROXY_COUNT = int(os.environ.get("JIEDAO_TRUSTED_PROXY_COUNT", "0"))
-AXES_CLIENT_IP_CALLABLE = "jiedao.core.staff_auth.client_ip_address"
+AXES_CLIENT_IP_CALLABLE = "jiedao.core.addresses.client_ip_address"
 # Keep usernames out of axes' own log lines; the attempts table has them.
 AXES_VERBOSE = False
 
@@ -535,8 +536,8 @@ else:
     }
 JIEDAO_RATELIMIT_CACHE = "default"
 # Our own reverse proxies (addresses or networks, comma-separated). A request from one of them is
-# attributed to the right-most X-Forwarded-For entry it did not write (jiedao.core.ratelimit.
-# client_address); empty: JIEDAO_TRUSTED_PROXY_COUNT decides, as for the sign-in lockout.
+# attributed to the right-most X-Forwarded-For entry they did not write (jiedao.core.addresses);
+# empty: JIEDAO_TRUSTED_PROXY_COUNT decides.
 JIEDAO_TRUSTED_PROXIES = [
     item.strip() for item in os.environ.get("JIEDAO_TRUSTED_PROXIES", "").split(",") if item.strip()
 ]
