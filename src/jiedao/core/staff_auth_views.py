@@ -76,6 +76,22 @@ def _code_error(check) -> str:
     return _("验证码不对，或已经用过。请输入验证器里显示的最新 6 位数字。")
 
 
+def _code_step(request, device, next_url: str, template: str, *, confirm: bool = False, context=None):
+    """Check a typed code against ``device`` (confirming a new one when ``confirm``): on success on
+    to ``next_url``, locked out after too many failures, else the page again with the reason."""
+    form = CodeForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        check = staff_auth.code_verify(request, device=device, code=form.cleaned_data["code"], confirm=confirm)
+        if check.ok:
+            return redirect(next_url)
+        if check.locked_out:
+            staff_auth.staff_sign_out(request)
+            return lockout_response(request)
+        error = _code_error(check)
+    return render(request, template, {"form": form, "error": error, "next": next_url, **(context or {})})
+
+
 @sign_in_step
 @sensitive_post_parameters("code")
 @csrf_protect
@@ -90,17 +106,7 @@ def otp_view(request):
     device = staff_auth.confirmed_device(request.user)
     if device is None:
         return redirect(_with_next("review:otp_enrol", next_url))
-    form = CodeForm(request.POST or None)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        check = staff_auth.code_verify(request, device=device, code=form.cleaned_data["code"])
-        if check.ok:
-            return redirect(next_url)
-        if check.locked_out:
-            staff_auth.staff_sign_out(request)
-            return lockout_response(request)
-        error = _code_error(check)
-    return render(request, "review/login_code.html", {"form": form, "error": error, "next": next_url})
+    return _code_step(request, device, next_url, "review/login_code.html")
 
 
 @sign_in_step
@@ -115,24 +121,8 @@ def otp_enrol_view(request):
     if request.user.is_verified() or staff_auth.confirmed_device(request.user) is not None:
         return redirect(_with_next("review:otp", next_url))
     device = staff_auth.enrolment_device(request.user)
-    form = CodeForm(request.POST or None)
-    error = ""
-    if request.method == "POST" and form.is_valid():
-        check = staff_auth.code_verify(request, device=device, code=form.cleaned_data["code"], confirm=True)
-        if check.ok:
-            return redirect(next_url)
-        if check.locked_out:
-            staff_auth.staff_sign_out(request)
-            return lockout_response(request)
-        error = _code_error(check)
-    context = {
-        "form": form,
-        "error": error,
-        "next": next_url,
-        "qr_svg": staff_auth.device_qr_svg(device),
-        "key_text": staff_auth.device_key_text(device),
-    }
-    return render(request, "review/login_enrol.html", context)
+    context = {"qr_svg": staff_auth.device_qr_svg(device), "key_text": staff_auth.device_key_text(device)}
+    return _code_step(request, device, next_url, "review/login_enrol.html", confirm=True, context=context)
 
 
 login_view = sign_in_step(StaffLoginView.as_view())

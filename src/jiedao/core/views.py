@@ -7,7 +7,7 @@ from django.core.exceptions import (
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 
@@ -26,22 +26,32 @@ def _api_language(request) -> str:
     return translation.get_language_from_request(request, check_path=False)
 
 
-def request_too_large_message(request, limit: int) -> str:
-    megabytes = limit // (1024 * 1024)
+def _said(request, *, api, page, **values) -> str:
+    """The message for a partner system (in its Accept-Language) or for a person on a page."""
     if is_api(request):
         with translation.override(_api_language(request)):
-            return _("请求内容超过%(limit)dMB，无法接收。每个文件不能超过20MB；请压缩照片后再发送。") % {"limit": megabytes}
-    return _(
-        "这次上传的内容超过%(limit)dMB，太大了。每张照片不能超过20MB：请重新拍一张，或者少选几张照片分几次上传。"
-    ) % {"limit": megabytes}
+            return str(api) % values
+    return str(page) % values
+
+
+def request_too_large_message(request, limit: int) -> str:
+    return _said(
+        request,
+        api=gettext_lazy("请求内容超过%(limit)dMB，无法接收。每个文件不能超过20MB；请压缩照片后再发送。"),
+        page=gettext_lazy(
+            "这次上传的内容超过%(limit)dMB，太大了。每张照片不能超过20MB：请重新拍一张，或者少选几张照片分几次上传。"
+        ),
+        limit=limit // (1024 * 1024),
+    )
 
 
 def _too_many_files_message(request) -> str:
-    count = settings.DATA_UPLOAD_MAX_NUMBER_FILES
-    if is_api(request):
-        with translation.override(_api_language(request)):
-            return _("一次请求里的文件太多了，最多%(count)d个。") % {"count": count}
-    return _("一次选择的文件太多了，最多%(count)d个。请只选需要的照片，分几次上传。") % {"count": count}
+    return _said(
+        request,
+        api=gettext_lazy("一次请求里的文件太多了，最多%(count)d个。"),
+        page=gettext_lazy("一次选择的文件太多了，最多%(count)d个。请只选需要的照片，分几次上传。"),
+        count=settings.DATA_UPLOAD_MAX_NUMBER_FILES,
+    )
 
 
 def request_refused(request, *, status: int, code: str, message: str):
@@ -71,15 +81,15 @@ def bad_request(request, exception=None):
     if isinstance(exception, TooManyFilesSent):
         return request_refused(request, status=413, code="too_many_files", message=_too_many_files_message(request))
     if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)):
-        if is_api(request):
-            with translation.override(_api_language(request)):
-                message = _("请求里的表单内容太多或太长，无法接收。")
-        else:
-            message = _("填写的内容太长了，无法提交。请删减一些文字后再试。")
+        message = _said(
+            request,
+            api=gettext_lazy("请求里的表单内容太多或太长，无法接收。"),
+            page=gettext_lazy("填写的内容太长了，无法提交。请删减一些文字后再试。"),
+        )
         return request_refused(request, status=413, code="too_large", message=message)
-    if is_api(request):
-        with translation.override(_api_language(request)):
-            message = _("请求内容无法读取。")
-    else:
-        message = _("这个请求无法处理。请返回上一页，再试一次。")
+    message = _said(
+        request,
+        api=gettext_lazy("请求内容无法读取。"),
+        page=gettext_lazy("这个请求无法处理。请返回上一页，再试一次。"),
+    )
     return request_refused(request, status=400, code="bad_request", message=message)
