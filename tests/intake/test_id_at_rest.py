@@ -230,3 +230,18 @@ def test_no_address_carries_an_id_number_or_a_phone(client, programme):
     for text in (ID_NUMBER, "13812345678"):
         location = client.post("/staff/", {"q": text, "status": "submitted"})["Location"]
         assert text not in location and text[-4:] not in location
+
+
+def test_the_admin_search_box_takes_a_reference_only_so_no_person_lands_in_its_address(client, programme):
+    # The admin's search is a GET: a phone, a name or ID digits typed there would sit in the URL.
+    from django.contrib.auth import get_user_model
+
+    from tests.conftest import sign_in
+
+    case = _case(programme)
+    sign_in(client, get_user_model().objects.create_superuser("root", password=None))
+    by_reference = client.get("/admin/intake/application/", {"q": case.reference}).content.decode()
+    assert f"/admin/intake/application/{case.pk}/change/" in by_reference
+    for personal in (case.phone, case.applicant_name, ID_NUMBER[-4:]):
+        found = client.get("/admin/intake/application/", {"q": personal}).content.decode()
+        assert f"/admin/intake/application/{case.pk}/change/" not in found, personal
