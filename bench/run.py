@@ -1577,6 +1577,28 @@ def submission(k: int, photos: list[bytes]) -> tuple[bytes, str]:
 # The load generator (the second process)
 
 
+def _add_client_counts(result: dict, *, ok: int, errors: int, sent: int, latencies: list, kinds: dict) -> None:
+    """One load-generator client's tallies into the shared result (the caller holds the lock)."""
+    result["ok"] += ok
+    result["errors"] += errors
+    result["sent"] += sent
+    result["latencies_ms"] += latencies
+    for failure, count in kinds.items():
+        result["error_kinds"][failure] = result["error_kinds"].get(failure, 0) + count
+
+
+def _run_clients(count: int, client, *, timeout: float) -> float:
+    """Run ``client(i)`` in ``count`` threads at once; returns the CPU cores this process kept busy."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    return (time.process_time() - cpu) / (time.perf_counter() - wall)
+
+
+
 def loadgen(spec: dict) -> dict:
     """CLIENTS threads hammer one endpoint until warm-up + duration has passed; only requests
     started after the warm-up count. Each client keeps one keep-alive connection."""
@@ -1648,22 +1670,12 @@ def loadgen(spec: dict) -> dict:
                     ok += 1
         conn.close()
         with lock:
-            result["ok"] += ok
-            result["errors"] += errors
-            result["sent"] += sent
-            result["latencies_ms"] += latencies
-            for failure, count in kinds.items():
-                result["error_kinds"][failure] = result["error_kinds"].get(failure, 0) + count
+            _add_client_counts(result, ok=ok, errors=errors, sent=sent, latencies=latencies, kinds=kinds)
 
-    wall, cpu = time.perf_counter(), time.process_time()
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(spec["clients"])]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=spec["warmup"] + spec["duration"] + 60)
+    cores = _run_clients(spec["clients"], client, timeout=spec["warmup"] + spec["duration"] + 60)
     if result["setup_failures"]:
         raise RuntimeError(f"{len(result['setup_failures'])} clients failed to start: {result['setup_failures'][0]}")
-    result["cpu_cores"] = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    result["cpu_cores"] = cores
     result["seconds"] = spec["duration"]
     return result
 
@@ -1720,22 +1732,11 @@ def upload_loadgen(spec: dict) -> dict:
                     ok += 1
         conn.close()
         with lock:
-            result["ok"] += ok
-            result["errors"] += errors
-            result["sent"] += sent
-            result["latencies_ms"] += latencies
+            _add_client_counts(result, ok=ok, errors=errors, sent=sent, latencies=latencies, kinds=kinds)
             result["samples"] += samples
             result["window_ok"] += window_ok
-            for failure, count in kinds.items():
-                result["error_kinds"][failure] = result["error_kinds"].get(failure, 0) + count
 
-    wall, cpu = time.perf_counter(), time.process_time()
-    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(spec["clients"])]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=spec["warmup"] + spec["duration"] + 330)
-    result["cpu_cores"] = (time.process_time() - cpu) / (time.perf_counter() - wall)
+    result["cpu_cores"] = _run_clients(spec["clients"], client, timeout=spec["warmup"] + spec["duration"] + 330)
     result["seconds"] = spec["duration"]
     result["samples"] = result["samples"][:3]
     return result
