@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from jiedao.core.models import Role, StaffProfile
 from jiedao.intake import services
 from jiedao.intake.demo import demo_id_number
 from jiedao.notices import worker
@@ -24,8 +23,8 @@ from jiedao.notices.services import (
     notice_queue,
     notice_resend,
 )
-from jiedao.review.services import application_transition
 from tests.conftest import photo_bytes, stored_photos_for, valid_answers
+from tests.intake.conftest import request_hukou
 
 APPLICANT = "13812345678"
 PROXY = "13900000013"
@@ -48,16 +47,7 @@ def case(programme):
 
 @pytest.fixture
 def case_needing_hukou(case):
-    reviewer = get_user_model().objects.create_user("reviewer", is_staff=True)
-    StaffProfile.objects.create(user=reviewer, role=Role.REVIEWER)
-    application_transition(application=case, action="start_review", actor=reviewer)
-    return application_transition(
-        application=case,
-        action="request_more",
-        actor=reviewer,
-        note="请补拍户口簿首页和本人页。",
-        missing_document_codes=["hukou"],
-    )
+    return request_hukou(case)
 
 
 def sent_code(phone=APPLICANT) -> str:

@@ -2,15 +2,13 @@
 open in the browser (reference + phone, then the code sent by SMS: see test_resident_access)."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from jiedao.core.models import Role, StaffProfile
 from jiedao.intake import services
 from jiedao.intake.lifecycle import Status
 from jiedao.notices.models import Event, Notice
-from jiedao.review.services import application_transition
 from tests.conftest import photo_bytes, stored_photos_for, valid_answers
+from tests.intake.conftest import request_hukou
 
 
 @pytest.fixture
@@ -18,16 +16,7 @@ def case_needing_hukou(programme):
     application = services.application_submit(
         programme=programme, answers=valid_answers(), photos=stored_photos_for(programme, ["disabled"])
     )
-    reviewer = get_user_model().objects.create_user("reviewer", is_staff=True)
-    StaffProfile.objects.create(user=reviewer, role=Role.REVIEWER)
-    application_transition(application=application, action="start_review", actor=reviewer)
-    return application_transition(
-        application=application,
-        action="request_more",
-        actor=reviewer,
-        note="请补拍户口簿首页和本人页。",
-        missing_document_codes=["hukou"],
-    )
+    return request_hukou(application)
 
 
 def open_case(client, case, phone="13812345678"):
