@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from jiedao.core.crypto import id_hash
 from jiedao.core.validators import normalize_phone
 
+from .lifecycle import OPEN_STATUSES
 from .models import Application, DocumentType, Programme
 
 
@@ -70,3 +72,19 @@ def application_for_resident(reference: str, phone: str) -> Application | None:
     if application is None or phone not in {application.phone, application.proxy_phone}:
         return None
     return application
+
+
+def open_application_for(programme: Programme, id_number: str) -> Application | None:
+    """The person's open application in ``programme``, if any: the one duplicate check that the
+    wizard's applicant step, the final submit and the API share.
+
+    Returns the case itself (its reference, who filed it, its channel and neighbourhood): each
+    caller decides what its reader may be told of it, which for a resident is nothing."""
+    if not id_number:
+        return None
+    # By keyed hash: the stored number is encrypted, and the unique index is on the hash too.
+    return (
+        Application.objects.select_related("neighbourhood", "filed_by")
+        .filter(programme=programme, id_number_hash=id_hash(id_number), status__in=OPEN_STATUSES)
+        .first()
+    )
