@@ -22,7 +22,7 @@ def follow_to(client, response):
     return response["Location"]
 
 
-def apply(client, *, who="self", categories=("disabled",), proxy=None):
+def apply(client, *, who="self", categories=("disabled",), proxy=None, id_number=ID_NUMBER):
     """Walk every step with valid answers; return the check page's URL."""
     url = follow_to(client, client.post("/apply/JGBK/start/"))
     assert url.endswith("/step/who/")
@@ -31,7 +31,7 @@ def apply(client, *, who="self", categories=("disabled",), proxy=None):
         assert url.endswith("/step/proxy/")
         url = follow_to(client, client.post(url, proxy))
     assert url.endswith("/step/applicant/")
-    url = follow_to(client, client.post(url, {"name": "张志远", "id_number": ID_NUMBER, "phone": "138 1234 5678"}))
+    url = follow_to(client, client.post(url, {"name": "张志远", "id_number": id_number, "phone": "138 1234 5678"}))
     url = follow_to(
         client,
         client.post(
