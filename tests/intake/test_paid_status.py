@@ -29,7 +29,7 @@ def paid_case(case):  # noqa: F811
 def test_the_state_only_page_says_paid_with_the_date_but_not_the_amount(client, paid_case):
     page = look_up(client, paid_case).content.decode()
     assert "已发放" in page
-    assert "已于 2026年3月20日 发放" in page
+    assert "已于 <span class=\"nowrap\">2026年3月20日</span> 发放" in page
     assert "1500" not in page and "1,500" not in page
 
 

@@ -11,6 +11,8 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.validators import validate_id_number, validate_mobile
@@ -169,6 +171,11 @@ class ApplicantForm(QuestionForm):
     )
 
 
+def with_phone(message: str, phone: str) -> str:
+    """``message`` with its %(phone)s kept on one line: a number broken at its hyphen is misread."""
+    return mark_safe(conditional_escape(message) % {"phone": format_html('<span class="nowrap">{}</span>', phone)})
+
+
 # The "不清楚" answer to the block question; resolved from the address, never stored.
 UNKNOWN_BLOCK = "unknown"
 
@@ -240,7 +247,7 @@ class AddressForm(QuestionForm):
         self.add_error(
             "block",
             ValidationError(
-                _("从您填的地址看不出属于哪个地块。请核对路名和弄号，或打电话问居委会：%(phone)s。") % {"phone": phone}
+                with_phone(_("从您填的地址看不出属于哪个地块。请核对路名和弄号，或打电话问居委会：%(phone)s。"), phone)
                 if phone
                 else _("从您填的地址看不出属于哪个地块。请核对路名和弄号，或问居委会。"),
                 code="block_unknown",

@@ -24,6 +24,7 @@ from jiedao.notices import services as notice_services
 
 from . import services
 from .forms import AddressForm, ApplicantForm, CategoriesForm, ChannelForm, ConsentForm, ProxyForm, WhoForm
+from .forms import with_phone
 from .models import Application, Channel, DocumentType, Draft, DraftPhoto, Programme
 from .photos import PhotoRejected, process_photo
 from .selectors import missing_pages, open_application_for, required_documents
@@ -191,10 +192,13 @@ def duplicate_message(desk: Desk, request, programme: Programme, draft: Draft, e
     neighbourhood = programme.neighbourhoods.filter(code=draft.answers.get("neighbourhood") or "").first()
     phone = (neighbourhood.committee_phone if neighbourhood else "") or programme.subdistrict.office_phone
     if phone:
-        return _(
-            "这个身份证号码现在不能用于新的申请。相关申请的受理编号已经用短信发到登记的手机号码上，请留意查收。"
-            "如有疑问，请打电话问居委会：%(phone)s。"
-        ) % {"phone": phone}
+        return with_phone(
+            _(
+                "这个身份证号码现在不能用于新的申请。相关申请的受理编号已经用短信发到登记的手机号码上，请留意查收。"
+                "如有疑问，请打电话问居委会：%(phone)s。"
+            ),
+            phone,
+        )
     return _(
         "这个身份证号码现在不能用于新的申请。相关申请的受理编号已经用短信发到登记的手机号码上，请留意查收。"
         "如有疑问，请问居委会。"
