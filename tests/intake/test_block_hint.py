@@ -48,6 +48,7 @@ def test_not_knowing_the_block_gets_it_chosen_from_the_address_for_the_resident_
     html = response.content.decode()
     assert response.status_code == 200
     assert "根据您填的地址，您家属于 241街坊" in html
+    assert 'class="error-summary"' not in html  # a suggestion, not a mistake
     assert "checked" in html.split('value="block-241"')[1].split(">")[0]  # chosen for them
     assert 'value="1021"' in html  # nothing typed is lost
     assert Draft.objects.get().answers.get("block") is None
@@ -65,8 +66,14 @@ def test_an_address_the_places_data_cannot_place_says_whom_to_ask(client, progra
 
 
 def test_a_chosen_block_is_taken_as_chosen(programme):
-    form = AddressForm(address(block="block-242"), programme=programme)
+    form = AddressForm(address(block="block-242"), programme=programme, offer_unknown_block=True)
     assert form.is_valid() and form.cleaned_data["block"] == "block-242"
+
+
+def test_not_knowing_is_an_answer_of_the_wizard_only(programme):
+    # The same rules run over a whole application (the API, the final submit): a block, named.
+    form = AddressForm(address(), programme=programme)
+    assert not form.is_valid() and "block" in form.errors
 
 
 @pytest.mark.parametrize(

@@ -205,17 +205,23 @@ class AddressForm(QuestionForm):
     )
     address_room = forms.CharField(label=_("室"), max_length=20, required=False, widget=_text_input())
 
-    def __init__(self, *args, programme: Programme, neighbourhood_ids=None, **kwargs):
+    def __init__(self, *args, programme: Programme, neighbourhood_ids=None, offer_unknown_block=False, **kwargs):
         super().__init__(*args, programme=programme, **kwargs)
+        # The block the places data gives for a "不清楚" answer, shown for the resident to confirm.
+        self.block_suggestion = None
         neighbourhoods = programme.neighbourhoods.all()
         if neighbourhood_ids is not None:  # a committee worker files for their own neighbourhoods only
             neighbourhoods = neighbourhoods.filter(id__in=neighbourhood_ids)
         self.fields["neighbourhood"].choices = [(n.code, n.display_name) for n in neighbourhoods]
-        self.fields["block"].choices = [(b.code, b.display_name) for b in programme.blocks.all()] + [
-            (UNKNOWN_BLOCK, _("不清楚，请根据门牌地址判断"))
-        ]
+        blocks = [(b.code, b.display_name) for b in programme.blocks.all()]
+        if offer_unknown_block:  # the wizard's question; the API names a block or gets an error
+            blocks.append((UNKNOWN_BLOCK, _("不清楚，请根据门牌地址判断")))
+        self.fields["block"].choices = blocks
         # The block is asked after the address, so that "不清楚" can be answered from it.
         self.order_fields(["neighbourhood", "address_road", "address_lane", "address_number", "address_room", "block"])
+
+    def is_valid(self) -> bool:
+        return super().is_valid() and self.block_suggestion is None
 
     def clean_address_road(self):
         return self.cleaned_data["address_road"].strip()
@@ -231,16 +237,10 @@ class AddressForm(QuestionForm):
             return cleaned  # the road's own error says what to fix first
         block = block_for_address(self.programme, cleaned["address_road"], cleaned.get("address_lane", ""))
         if block is not None:
+            # Not an error: the page comes back with the block chosen and a note saying why.
             self.data = self.data.copy()
             self.data[self.add_prefix("block")] = block.code
-            self.add_error(
-                "block",
-                ValidationError(
-                    _("根据您填的地址，您家属于 %(block)s，已经替您选好。请看一下，没问题就点“下一步”。")
-                    % {"block": block.display_name},
-                    code="block_suggested",
-                ),
-            )
+            self.block_suggestion = block
             return cleaned
         neighbourhood = self.programme.neighbourhoods.filter(code=cleaned.get("neighbourhood") or "").first()
         phone = (neighbourhood.committee_phone if neighbourhood else "") or self.programme.subdistrict.office_phone

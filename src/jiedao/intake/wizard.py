@@ -70,6 +70,7 @@ def _form(desk: Desk, request, step: str, programme: Programme, data=None, initi
     kwargs = {"programme": programme}
     if step == "address":
         kwargs["neighbourhood_ids"] = desk.neighbourhood_scope(request)
+        kwargs["offer_unknown_block"] = True
     return desk.form_class(step)(data, initial=initial, **kwargs)
 
 
