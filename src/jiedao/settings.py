@@ -552,6 +552,10 @@ JIEDAO_STATUS_LOOKUP_ADDRESS_LIMITS = os.environ.get("JIEDAO_STATUS_LOOKUP_ADDRE
 # How long a verified code keeps the case open in that browser.
 JIEDAO_ACCESS_SESSION_SECONDS = int(os.environ.get("JIEDAO_ACCESS_SESSION_SECONDS", "1800"))
 JIEDAO_SMS_TEMPLATE_CODES.setdefault("access_code", "JIEDAO_ACCESS_CODE")
+JIEDAO_SMS_TEMPLATE_CODES.setdefault("ref_reminder", "JIEDAO_REFERENCE_REMINDER")
+# New applications with an ID number typed on the public form, checked for an open case, from one
+# client address (seconds:count): the check must not become a way to test whose number has applied.
+JIEDAO_DUPLICATE_CHECK_ADDRESS_LIMITS = os.environ.get("JIEDAO_DUPLICATE_CHECK_ADDRESS_LIMITS", "3600:20")
 # Expired codes and the plain code in their SMS rows are cleared by the worker's loop.
 JIEDAO_WORKER_EXTRA_ROUNDS = [*JIEDAO_WORKER_EXTRA_ROUNDS, "jiedao.notices.services.access_codes_sweep"]
 

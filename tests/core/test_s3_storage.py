@@ -25,6 +25,7 @@ import pytest
 from botocore.config import Config
 
 from jiedao.core.models import Role
+from jiedao.intake.demo import demo_id_number
 from jiedao.intake.housekeeping import orphans_sweep
 from jiedao.intake.models import Application, Document, DraftPhoto
 from jiedao.intake.photos import process_photo
@@ -357,7 +358,7 @@ def test_the_draft_purge_deletes_the_objects_of_abandoned_drafts_only(
         bucket.key(name) for name in Document.objects.values_list("file", flat=True)
     }
     abandoned = Client()
-    apply(abandoned)
+    apply(abandoned, id_number=demo_id_number("19500101", 124))  # another person
     abandoned_keys = {
         bucket.key(p.file.name)
         for p in DraftPhoto.objects.filter(draft__application=None)

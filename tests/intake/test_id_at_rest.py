@@ -114,11 +114,11 @@ def test_the_database_itself_refuses_a_second_open_application_of_one_person(pro
         copy.save()  # a race past the service's check still ends here, at the keyed hash's unique index
 
 
-def test_a_duplicate_is_still_told_the_reference_of_the_open_application(programme):
+def test_a_duplicate_is_still_found_by_the_keyed_hash_of_the_open_application(programme):
     first = _case(programme)
     with pytest.raises(DuplicateApplication) as duplicate:
         _case(programme, phone="13700001111")
-    assert duplicate.value.reference == first.reference and first.reference in duplicate.value.message
+    assert duplicate.value.reference == first.reference and duplicate.value.application == first
 
 
 def test_search_by_whole_number_and_by_last_four_finds_the_case_by_keyed_hash(programme):

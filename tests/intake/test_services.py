@@ -62,12 +62,12 @@ def test_numbering_restarts_in_the_new_shanghai_year(programme):
     assert b.reference == "JGBK-2027-00001"
 
 
-def test_a_person_with_an_open_application_is_told_its_reference(programme):
+def test_a_person_with_an_open_application_is_refused_and_the_caller_is_handed_the_case(programme):
     first = submit(programme)
     with pytest.raises(DuplicateApplication) as error:
         submit(programme)
-    assert error.value.reference == first.reference
-    assert first.reference in str(error.value.message)
+    assert error.value.reference == first.reference and error.value.application == first
+    assert first.reference not in str(error.value.message)  # each desk decides who may be told
     assert Application.objects.count() == 1
 
 

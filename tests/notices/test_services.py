@@ -103,3 +103,22 @@ def test_a_report_settles_a_send_whose_answer_never_came(sms, gateway, make_case
     notice.refresh_from_db()
     assert (notice.status, notice.outcome_unknown) == (NoticeStatus.DELIVERED, False)
     assert gateway.ids() == {str(notice.pk): 1} and len(gateway.requests) == 1
+
+
+def test_a_reference_reminder_goes_to_the_cases_phones_at_most_once_a_day_within_the_number_limits(
+    sms, gateway, make_case, t0
+):
+    from jiedao.notices.services import reference_reminder_queue
+
+    sms.JIEDAO_SMS_PER_NUMBER_LIMITS = [(60, 1)]
+    application = make_case()
+    first = reference_reminder_queue(application=application, now=t0)
+    assert [n.phone for n in first] == [application.phone]
+    assert application.reference in first[0].text
+    assert reference_reminder_queue(application=application, now=later(t0, 23 * 3600)) == []
+    # Sent through the outbox after the "received" notice, one a minute to the same number.
+    drain(t0)
+    assert len(gateway.accepted) == 1
+    drain(later(t0, 61))
+    assert [("无需重复申请" in m["text"]) for m in gateway.accepted] == [False, True]
+    assert len(reference_reminder_queue(application=application, now=later(t0, 24 * 3600 + 1))) == 1

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .audit import client_ip
-from .models import AuditEntry, Block, Neighbourhood, StaffProfile, Subdistrict
+from .models import AuditEntry, Block, BlockStreet, Neighbourhood, StaffProfile, Subdistrict
 from .staff_auth import staff_device_reset, staff_disable
 
 
@@ -19,9 +19,15 @@ class NeighbourhoodAdmin(admin.ModelAdmin):
     list_display = ["name", "name_en", "code", "committee_phone", "active"]
 
 
+class BlockStreetInline(admin.TabularInline):
+    model = BlockStreet
+    extra = 1
+
+
 @admin.register(Block)
 class BlockAdmin(admin.ModelAdmin):
     list_display = ["name", "name_en", "code", "active"]
+    inlines = [BlockStreetInline]
 
 
 class StaffProfileInline(admin.StackedInline):

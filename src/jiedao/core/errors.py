@@ -34,11 +34,18 @@ class ValidationFailed(DomainError):
 
 
 class DuplicateApplication(DomainError):
+    """The person already has an open application in the programme.
+
+    ``message`` never names the existing case (knowing an ID number must not reveal that someone
+    applied, nor their reference); ``application`` is the existing case, so that each desk can
+    decide what its reader may be told (staff within their scope, the partner that filed it)."""
+
     code = "duplicate_application"
 
-    def __init__(self, message, *, reference: str):
+    def __init__(self, message, *, reference: str, application=None):
         super().__init__(message, reference=reference)
         self.reference = reference
+        self.application = application
 
 
 class StorageUnavailable(DomainError):

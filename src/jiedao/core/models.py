@@ -63,6 +63,35 @@ class Block(BilingualName):
         ordering = ["id"]
 
 
+class BlockStreet(models.Model):
+    """Which doors belong to a renovation block: a road, and optionally a range of lane (弄)
+    numbers on it. Most residents do not know their block's name but do know their address, so
+    the application form offers the block from these rows. Data an administrator keeps, not code;
+    a road with no range covers every lane of it."""
+
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, related_name="streets", verbose_name=_("旧改地块"))
+    road = models.CharField(_("路名"), max_length=100, help_text=_("和居民填写的一样，例如：中兴路"))
+    lane_from = models.PositiveIntegerField(_("从几弄"), null=True, blank=True)
+    lane_to = models.PositiveIntegerField(_("到几弄"), null=True, blank=True, help_text=_("两个都不填：整条路都属于这个地块。"))
+
+    class Meta:
+        verbose_name = _("地块门牌范围")
+        verbose_name_plural = _("地块门牌范围")
+        ordering = ["block_id", "road", "lane_from", "id"]
+
+    def __str__(self) -> str:
+        if self.lane_from is None and self.lane_to is None:
+            return self.road
+        return f"{self.road} {self.lane_from or ''}–{self.lane_to or ''}"
+
+    def covers(self, lane: int | None) -> bool:
+        if self.lane_from is None and self.lane_to is None:
+            return True
+        if lane is None:
+            return False
+        return (self.lane_from is None or self.lane_from <= lane) and (self.lane_to is None or lane <= self.lane_to)
+
+
 class Role(models.TextChoices):
     WORKER = "worker", _("居委会工作人员")
     REVIEWER = "reviewer", _("审核人员（旧改分指挥部）")

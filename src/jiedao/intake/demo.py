@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from jiedao.core.models import Block, Neighbourhood, Role, StaffProfile, Subdistrict
+from jiedao.core.models import Block, BlockStreet, Neighbourhood, Role, StaffProfile, Subdistrict
 from jiedao.core.validators import id_check_char
 
 from . import services
@@ -44,6 +44,17 @@ BLOCKS = [
     ("yuqun-west", "育群中学西块", "Yuqun Middle School West Block"),
     ("block-241", "241街坊", "Block 241"),
     ("block-242", "242街坊", "Block 242"),
+]
+# Which roads and lanes (弄) lie in each block, so that the form can tell residents their block
+# from their address. Illustrative ranges around the sample addresses, not surveyed data.
+BLOCK_STREETS = [
+    # block code, road, first lane, last lane
+    ("block-241", "中兴路", 1000, 1099),
+    ("block-241", "永太路", 1, 199),
+    ("block-242", "中兴路", 1100, 1199),
+    ("block-242", "共和新路", 1400, 1599),
+    ("yuqun-west", "芷江中路", 200, 399),
+    ("yuqun-west", "光复路", 1, 99),
 ]
 DOCUMENTS = [
     # code, name, English, pages, page labels, English labels, hint, English hint
@@ -156,6 +167,11 @@ def load_places() -> Programme:
             code=code, defaults={"subdistrict": subdistrict, "name": name, "name_en": name_en}
         )
         blocks.append(block)
+    by_code = {block.code: block for block in blocks}
+    for code, road, lane_from, lane_to in BLOCK_STREETS:
+        BlockStreet.objects.update_or_create(
+            block=by_code[code], road=road, lane_from=lane_from, defaults={"lane_to": lane_to}
+        )
 
     today = timezone.localdate()
     programme, _created = Programme.objects.update_or_create(

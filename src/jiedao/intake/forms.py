@@ -11,11 +11,14 @@ import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.validators import validate_id_number, validate_mobile
 
 from .models import Programme
+from .selectors import block_for_address
 
 RELATIONSHIPS = [
     ("child", _("子女")),
@@ -168,6 +171,15 @@ class ApplicantForm(QuestionForm):
     )
 
 
+def with_phone(message: str, phone: str) -> str:
+    """``message`` with its %(phone)s kept on one line: a number broken at its hyphen is misread."""
+    return mark_safe(conditional_escape(message) % {"phone": format_html('<span class="nowrap">{}</span>', phone)})
+
+
+# The "不清楚" answer to the block question; resolved from the address, never stored.
+UNKNOWN_BLOCK = "unknown"
+
+
 class AddressForm(QuestionForm):
     neighbourhood = forms.ChoiceField(
         label=_("所在居民区"),
@@ -176,6 +188,7 @@ class AddressForm(QuestionForm):
     )
     block = forms.ChoiceField(
         label=_("所在旧改地块"),
+        help_text=_("不知道地块的名称？选“不清楚”，我们会根据上面填的门牌地址告诉您；也可以问居委会。"),
         widget=forms.RadioSelect,
         error_messages={"required": _("请选择您家所在的旧改地块。"), "invalid_choice": _("请从列表中选择旧改地块。")},
     )
@@ -192,16 +205,55 @@ class AddressForm(QuestionForm):
     )
     address_room = forms.CharField(label=_("室"), max_length=20, required=False, widget=_text_input())
 
-    def __init__(self, *args, programme: Programme, neighbourhood_ids=None, **kwargs):
+    def __init__(self, *args, programme: Programme, neighbourhood_ids=None, offer_unknown_block=False, **kwargs):
         super().__init__(*args, programme=programme, **kwargs)
+        # The block the places data gives for a "不清楚" answer, shown for the resident to confirm.
+        self.block_suggestion = None
         neighbourhoods = programme.neighbourhoods.all()
         if neighbourhood_ids is not None:  # a committee worker files for their own neighbourhoods only
             neighbourhoods = neighbourhoods.filter(id__in=neighbourhood_ids)
         self.fields["neighbourhood"].choices = [(n.code, n.display_name) for n in neighbourhoods]
-        self.fields["block"].choices = [(b.code, b.display_name) for b in programme.blocks.all()]
+        blocks = [(b.code, b.display_name) for b in programme.blocks.all()]
+        if offer_unknown_block:  # the wizard's question; the API names a block or gets an error
+            blocks.append((UNKNOWN_BLOCK, _("不清楚，请根据门牌地址判断")))
+        self.fields["block"].choices = blocks
+        # The block is asked after the address, so that "不清楚" can be answered from it.
+        self.order_fields(["neighbourhood", "address_road", "address_lane", "address_number", "address_room", "block"])
+
+    def is_valid(self) -> bool:
+        return super().is_valid() and self.block_suggestion is None
 
     def clean_address_road(self):
         return self.cleaned_data["address_road"].strip()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("block") != UNKNOWN_BLOCK:
+            return cleaned
+        # "不清楚" is never stored: the page comes back with the block the places data gives for
+        # this address already chosen, for the resident to confirm, or with whom to ask.
+        cleaned.pop("block")
+        if "address_road" not in cleaned:
+            return cleaned  # the road's own error says what to fix first
+        block = block_for_address(self.programme, cleaned["address_road"], cleaned.get("address_lane", ""))
+        if block is not None:
+            # Not an error: the page comes back with the block chosen and a note saying why.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("block")] = block.code
+            self.block_suggestion = block
+            return cleaned
+        neighbourhood = self.programme.neighbourhoods.filter(code=cleaned.get("neighbourhood") or "").first()
+        phone = (neighbourhood.committee_phone if neighbourhood else "") or self.programme.subdistrict.office_phone
+        self.add_error(
+            "block",
+            ValidationError(
+                with_phone(_("从您填的地址看不出属于哪个地块。请核对路名和弄号，或打电话问居委会：%(phone)s。"), phone)
+                if phone
+                else _("从您填的地址看不出属于哪个地块。请核对路名和弄号，或问居委会。"),
+                code="block_unknown",
+            ),
+        )
+        return cleaned
 
 
 class CategoriesForm(QuestionForm):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
+from jiedao.core.crypto import id_hash
+from jiedao.core.models import Block, BlockStreet
 from jiedao.core.validators import normalize_phone
 
+from .lifecycle import OPEN_STATUSES
 from .models import Application, DocumentType, Programme
 
 
@@ -70,3 +75,38 @@ def application_for_resident(reference: str, phone: str) -> Application | None:
     if application is None or phone not in {application.phone, application.proxy_phone}:
         return None
     return application
+
+
+def open_application_for(programme: Programme, id_number: str) -> Application | None:
+    """The person's open application in ``programme``, if any: the one duplicate check that the
+    wizard's applicant step, the final submit and the API share.
+
+    Returns the case itself (its reference, who filed it, its channel and neighbourhood): each
+    caller decides what its reader may be told of it, which for a resident is nothing."""
+    if not id_number:
+        return None
+    # By keyed hash: the stored number is encrypted, and the unique index is on the hash too.
+    return (
+        Application.objects.select_related("neighbourhood", "filed_by")
+        .filter(programme=programme, id_number_hash=id_hash(id_number), status__in=OPEN_STATUSES)
+        .first()
+    )
+
+
+def _plain(text: str) -> str:
+    """A road as typed, comparable: full-width folded (NFKC), no spaces."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+def block_for_address(programme: Programme, road: str, lane: str = "") -> Block | None:
+    """The renovation block of the programme that the places data (``BlockStreet``) puts this road
+    and lane in, or None when it cannot tell (unknown road, lane outside every range, or ranges of
+    two blocks that both cover it: better no answer than a wrong one)."""
+    road = _plain(road)
+    if not road:
+        return None
+    digits = re.search(r"\d+", unicodedata.normalize("NFKC", lane or ""))
+    lane_number = int(digits.group()) if digits else None
+    streets = BlockStreet.objects.filter(block__in=programme.blocks.filter(active=True)).select_related("block")
+    found = {street.block for street in streets if _plain(street.road) == road and street.covers(lane_number)}
+    return found.pop() if len(found) == 1 else None

@@ -24,13 +24,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
-from jiedao.core.crypto import id_hash
+from jiedao.core.ratelimit import Limit, Rate, address_key
 from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
 from jiedao.notices.models import Event
 from jiedao.notices.services import notice_queue
 
 from .forms import ConsentForm, clean_answers
-from .lifecycle import OPEN_STATUSES, Status
+from .lifecycle import Status
 from .models import (
     Application,
     ApplicationEvent,
@@ -43,7 +43,7 @@ from .models import (
     ReferenceCounter,
 )
 from .photos import ProcessedPhoto
-from .selectors import missing_pages, required_documents
+from .selectors import missing_pages, open_application_for, required_documents
 from .tallies import tally_submission
 
 logger = logging.getLogger(__name__)
@@ -103,18 +103,19 @@ def _next_reference(programme: Programme, now: dt.datetime) -> str:
     return f"{programme.code.upper()}-{year}-{sequence:05d}"
 
 
-def open_application_for(programme: Programme, id_number: str) -> Application | None:
-    # By keyed hash: the stored number is encrypted, and the unique index is on the hash too.
-    return Application.objects.filter(
-        programme=programme, id_number_hash=id_hash(id_number), status__in=OPEN_STATUSES
-    ).first()
-
-
 def _duplicate_error(existing: Application) -> DuplicateApplication:
+    # The message names nothing of the existing case: the desks say more where their reader may
+    # know it (wizard.duplicate_message; the API for the partner that filed it).
     return DuplicateApplication(
-        _("这位申请人已有一份正在办理的申请，受理编号 %(reference)s，不需要重复申请。")
-        % {"reference": existing.reference},
-        reference=existing.reference,
+        _("这个身份证号码现在不能用于新的申请。"), reference=existing.reference, application=existing
+    )
+
+
+def duplicate_check_limit(address: str) -> Limit:
+    """How often one client address may have an ID number checked for an open case."""
+    return Limit(
+        f"duplicate-check:address:{address_key(address)}",
+        Rate.parse(settings.JIEDAO_DUPLICATE_CHECK_ADDRESS_LIMITS),
     )
 
 

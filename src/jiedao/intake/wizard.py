@@ -19,12 +19,15 @@ from django.utils.translation import gettext as _
 
 from jiedao.core.errors import DomainError, DuplicateApplication, StorageUnavailable, ValidationFailed
 from jiedao.core.http import no_store, private_photo_response
+from jiedao.core.ratelimit import client_address, rate_limit_hit
+from jiedao.notices import services as notice_services
 
 from . import services
 from .forms import AddressForm, ApplicantForm, CategoriesForm, ChannelForm, ConsentForm, ProxyForm, WhoForm
+from .forms import with_phone
 from .models import Application, Channel, DocumentType, Draft, DraftPhoto, Programme
 from .photos import PhotoRejected, process_photo
-from .selectors import missing_pages, required_documents
+from .selectors import missing_pages, open_application_for, required_documents
 
 QUESTION_FORMS = {
     "channel": ChannelForm,
@@ -48,6 +51,13 @@ class Desk:
     on_submitted: Callable = field(default=None)
     # Question forms that read differently at this desk.
     form_overrides: dict = field(default_factory=dict)
+    # Whether this desk's user may be told of a person's existing open case: staff within their
+    # scope; nobody at the public desk (see ``duplicate_message``).
+    may_see_case: Callable = field(default=lambda request, application: False)
+    # Whether ID numbers checked for an open case are counted per client address: the public
+    # desk's are (the check must not become a way to test whose number has applied); staff are
+    # signed in and audited.
+    limit_duplicate_checks: bool = True
 
     def form_class(self, step: str):
         return self.form_overrides.get(step) or QUESTION_FORMS[step]
@@ -60,6 +70,7 @@ def _form(desk: Desk, request, step: str, programme: Programme, data=None, initi
     kwargs = {"programme": programme}
     if step == "address":
         kwargs["neighbourhood_ids"] = desk.neighbourhood_scope(request)
+        kwargs["offer_unknown_block"] = True
     return desk.form_class(step)(data, initial=initial, **kwargs)
 
 
@@ -129,14 +140,70 @@ def step(desk: Desk, request, programme: Programme, step: str, *, on_missing_dra
     if step.startswith("doc-"):
         return _photo_step(desk, request, programme, draft, steps, step, returning)
 
+    refused = None
     if request.method == "POST":
         form = _form(desk, request, step, programme, data=request.POST)
         if form.is_valid():
+            # A person with an open case is stopped here, before the photos, not at the submit.
+            refused = _refuse_duplicate(desk, request, programme, draft, form) if step == "applicant" else None
+        if form.is_valid() and refused is None:
             services.draft_save_answers(draft=draft, answers=_serialisable(form.cleaned_data))
             return _go_on(desk, request, draft, step, returning)
     else:
         form = _form(desk, request, step, programme, initial=draft.answers)
-    return _render(desk, request, programme, steps, step, {"form": form, "returning": returning})
+    response = _render(desk, request, programme, steps, step, {"form": form, "returning": returning})
+    if refused:
+        response.status_code = refused
+    return response
+
+
+def _refuse_duplicate(desk: Desk, request, programme: Programme, draft: Draft, form) -> int | None:
+    """Check the applicant's ID number for an open case; if refused, put the reason on the form
+    and return the page's HTTP status (429 when this address checked too many numbers)."""
+    if desk.limit_duplicate_checks:
+        decision = rate_limit_hit(services.duplicate_check_limit(client_address(request)))
+        if not decision.allowed:
+            form.add_error(
+                "id_number",
+                _("核对身份证号码的次数太多了，请 %(minutes)s 分钟后再试。已填写的内容还在。")
+                % {"minutes": decision.retry_minutes},
+            )
+            return 429
+    existing = open_application_for(programme, form.cleaned_data["id_number"])
+    if existing is None:
+        return None
+    form.add_error("id_number", duplicate_message(desk, request, programme, draft, existing))
+    return 200
+
+
+def duplicate_message(desk: Desk, request, programme: Programme, draft: Draft, existing: Application) -> str:
+    """What this desk's user is told about a person who already has an open case.
+
+    Staff who may see the case are given its reference. Everyone else learns only that the ID
+    number cannot be used now: the reference is sent by SMS to the phones registered on the case
+    (its owner, not whoever typed the number), and the phone to ask is the committee of the
+    neighbourhood *this* application named, never the existing case's (that would tell where the
+    person lives), or the subdistrict's own number."""
+    if existing is not None and desk.may_see_case(request, existing):
+        return _("这位申请人已有一份正在办理的申请，受理编号 %(reference)s，不需要重复申请。") % {
+            "reference": existing.reference
+        }
+    if existing is not None:
+        notice_services.reference_reminder_queue(application=existing)
+    neighbourhood = programme.neighbourhoods.filter(code=draft.answers.get("neighbourhood") or "").first()
+    phone = (neighbourhood.committee_phone if neighbourhood else "") or programme.subdistrict.office_phone
+    if phone:
+        return with_phone(
+            _(
+                "这个身份证号码现在不能用于新的申请。相关申请的受理编号已经用短信发到登记的手机号码上，请留意查收。"
+                "如有疑问，请打电话问居委会：%(phone)s。"
+            ),
+            phone,
+        )
+    return _(
+        "这个身份证号码现在不能用于新的申请。相关申请的受理编号已经用短信发到登记的手机号码上，请留意查收。"
+        "如有疑问，请问居委会。"
+    )
 
 
 def _photo_step(desk, request, programme, draft, steps, step, returning):
@@ -212,8 +279,8 @@ def _check_step(desk, request, programme, draft, steps):
                     channel=answers.get("channel", Channel.ONLINE),
                     filed_by=draft.filed_by,
                 )
-            except DuplicateApplication as duplicate:
-                error_list.append(duplicate.message)
+            except DuplicateApplication as duplicate:  # a race: the same person submitted meanwhile
+                error_list.append(duplicate_message(desk, request, programme, draft, duplicate.application))
             except ValidationFailed as failed:
                 error_list.extend(message for messages_ in failed.errors.values() for message in messages_)
             except DomainError as error:

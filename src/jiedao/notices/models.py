@@ -36,6 +36,9 @@ class Event(models.TextChoices):
     WITHDRAWN = "withdrawn", _("申请已撤回")
     # Not a change of the case: the code a resident asked for to open its details (AccessCode).
     ACCESS_CODE = "access_code", _("验证码")
+    # Not a change either: someone tried to apply again with the ID number of an open case; its
+    # reference goes to the case's own phones instead of being shown to whoever typed the number.
+    REFERENCE_REMINDER = "ref_reminder", _("受理编号提醒")
 
 
 class NoticeStatus(models.TextChoices):

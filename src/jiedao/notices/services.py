@@ -38,7 +38,7 @@ from jiedao.core.errors import DomainError
 from jiedao.core.models import AuditAction
 from jiedao.core.ratelimit import Limit, Rate, address_key, hashed, rate_limit_hit
 from jiedao.core.validators import normalize_phone
-from jiedao.intake.models import Category, DocumentType
+from jiedao.intake.models import Application, Category, DocumentType
 
 from .models import FINAL_STATUSES, AccessCode, Event, Notice, NoticeStatus, Recipient
 from .templates import (
@@ -123,6 +123,29 @@ def notice_queue_for_status(*, application, note: str = "", now: dt.datetime | N
     if event is None:
         return []
     return notice_queue(application=application, event=event, reason=note if event == Event.REJECTED else "", now=now)
+
+
+REFERENCE_REMINDER_EVERY = dt.timedelta(days=1)
+
+
+def reference_reminder_queue(*, application, now: dt.datetime | None = None) -> list[Notice]:
+    """Send the case's reference to its own phones (applicant and proxy), because someone tried
+    to apply again with its ID number: they are told only that the reference went by SMS.
+
+    At most one reminder per case in ``REFERENCE_REMINDER_EVERY``: whoever keeps typing the number
+    cannot turn the check into a stream of texts to the resident. The notices go through the
+    outbox like any other, so the worker's per-number limits apply too. Returns the notices
+    queued (none when one was queued within the day)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # The case's row lock (PostgreSQL; SQLite's write lock) serialises two checks at once.
+        Application.objects.select_for_update().filter(pk=application.pk).values_list("pk", flat=True).first()
+        recent = Notice.objects.filter(
+            application=application, event=Event.REFERENCE_REMINDER, created_at__gt=now - REFERENCE_REMINDER_EVERY
+        )
+        if recent.exists():
+            return []
+        return notice_queue(application=application, event=Event.REFERENCE_REMINDER, now=now)
 
 
 class NoticeNotResendable(DomainError):

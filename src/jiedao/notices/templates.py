@@ -80,6 +80,14 @@ TEMPLATES: dict[str, SmsTemplate] = {
             "验证码{code}，用于查看申请{reference}的办理详情或补交材料，10分钟内有效。请勿告诉他人，工作人员不会向您索要。",
             ("code", "reference"),
         ),
+        # Queued when the ID number of an open case is typed into a new application: the reference
+        # is sent here, to the phones registered on the case, and never shown on the page
+        # (services.reference_reminder_queue, at most one a day per case).
+        SmsTemplate(
+            Event.REFERENCE_REMINDER,
+            "您的帮困补助申请正在办理，受理编号{reference}，无需重复申请。可在{site}用受理编号和手机号查询进度。如不是您或家人在申请，请联系居委会。",
+            ("reference", "site"),
+        ),
     )
 }
 

@@ -288,6 +288,11 @@ STAFF_DESK = wizard.Desk(
     neighbourhood_scope=lambda request: access.neighbourhood_ids(request.user),
     on_submitted=_filed_by_staff,
     form_overrides={"who": StaffWhoForm, "proxy": StaffProxyForm},
+    # The reference of a person's open case, only if it is within this staff member's scope.
+    may_see_case=lambda request, application: access.applications_for_staff(request.user)
+    .filter(pk=application.pk)
+    .exists(),
+    limit_duplicate_checks=False,
 )
 
 
