@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from jiedao.core.validators import normalize_phone
+from jiedao.core.normalize import normalize_phone, normalize_reference
 
 from .models import Application, DocumentType, Programme
 
@@ -55,7 +55,7 @@ def application_for_resident(reference: str, phone: str) -> Application | None:
     Either phone counts (the applicant's or the proxy's): a son who filed for his mother follows
     the case with his own number. A wrong pair and an unknown reference look the same.
     """
-    reference = (reference or "").strip().upper()
+    reference = normalize_reference(reference)
     phone = normalize_phone(phone)
     if not reference or not phone:
         return None
