@@ -247,7 +247,8 @@ def test_five_wrong_codes_kill_the_code(case):
 @pytest.mark.django_db
 def test_something_that_is_not_six_digits_is_not_counted_as_a_try(case):
     access_code_send(application=case, phone=APPLICANT, address="10.0.0.1")
-    for typed in ("12345", "abcdef", "1234567", "１２３４５６"):
+    # Full-width digits are read as digits (a Chinese keyboard types them): five of them are still five.
+    for typed in ("12345", "abcdef", "1234567", "１２３４５", "12345６7"):
         with pytest.raises(AccessCodeRefused) as refused:
             access_code_verify(application=case, phone=APPLICANT, code=typed)
         assert refused.value.code == "access_code_format"
