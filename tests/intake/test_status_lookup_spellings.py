@@ -4,6 +4,7 @@ from an SMS, read aloud, or on a Chinese keyboard that types full-width characte
 import pytest
 
 from jiedao.intake import services
+from jiedao.intake.demo import demo_id_number
 from jiedao.notices.models import Event, Notice
 from tests.conftest import stored_photos_for, valid_answers
 
@@ -104,3 +105,18 @@ def test_what_does_not_name_a_case_is_a_plain_not_found(client, case, reference,
     assert response.status_code == 200
     page = response.content.decode()
     assert "没有查到" in page and "发送验证码" not in page
+
+
+@pytest.mark.django_db
+def test_the_applicant_step_takes_a_full_width_id_number_with_a_small_x_and_a_phone_with_86(client, programme):
+    number = demo_id_number("19500101", 106)
+    assert number.endswith("X")
+    client.post("/apply/JGBK/start/")
+    client.post("/apply/JGBK/step/who/", {"who": "self"})
+    response = client.post(
+        "/apply/JGBK/step/applicant/",
+        {"name": "张志远", "id_number": full_width(number[:-1]) + "ｘ", "phone": "＋８６ １３８ １２３４ ５６７８"},
+    )
+    assert response.status_code == 302 and response["Location"].endswith("/step/address/")
+    page = client.get("/apply/JGBK/step/applicant/").content.decode()
+    assert f'value="{number}"' in page and 'value="13812345678"' in page
