@@ -190,6 +190,18 @@ def test_a_form_sent_without_its_token_explains_and_offers_the_page_again(progra
 
 
 @pytest.mark.django_db
+def test_the_way_back_from_a_refused_form_is_the_page_it_was_on(programme):
+    browser = Client(enforce_csrf_checks=True)
+    # The 长辈版 button names its page; another form's page is in the Referer; another site's is not followed.
+    page = text(browser.post("/large-text/", {"on": "1", "next": "/status/"}))
+    assert 'href="/status/"' in page and "页面已过期" in page
+    page = text(browser.post("/apply/JGBK/step/who/", {"who": "self"}, HTTP_REFERER="http://testserver/apply/JGBK/step/who/?x=1"))
+    assert 'class="button button-wide" href="/apply/JGBK/step/who/?x=1"' in page
+    page = text(browser.post("/status/", {}, HTTP_REFERER="https://evil.example/phish/"))
+    assert "evil.example" not in page and 'class="button button-wide" href="/status/"' in page
+
+
+@pytest.mark.django_db
 def test_a_staff_form_sent_without_its_token_is_in_the_back_office_frame(programme):
     browser = Client(enforce_csrf_checks=True)
     response = browser.post("/staff/login/", {"username": "reviewer", "password": "x"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import (
@@ -21,6 +22,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.utils import translation
 from django.utils.functional import Promise
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
@@ -219,13 +221,25 @@ def permission_denied(request, exception=None):
     return error_page(request, FORBIDDEN)
 
 
+def _page_the_form_was_on(request) -> str:
+    """Where a refused form came from: its ``next`` field (the 长辈版 button, the staff sign-in),
+    else the page that sent it (Referer, same site only), else the address it was sent to."""
+    for candidate in (request.POST.get("next", ""), request.headers.get("Referer", "")):
+        if candidate and url_has_allowed_host_and_scheme(
+            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            parts = urlsplit(candidate)
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+    return request.get_full_path()
+
+
 def csrf_failure(request, reason: str = ""):
     """CSRF_FAILURE_VIEW: a form sent from a page kept open too long, or with cookies off.
 
-    The way back is the same address by GET: it gives a fresh form (and sets the cookie again).
+    The way back is the page the form was on, by GET: it gives a fresh form (and this answer has
+    set the cookie again).
     """
-    back = request.get_full_path() if request.method == "POST" else ""
-    return error_page(request, CSRF_FAILED, back_url=back)
+    return error_page(request, CSRF_FAILED, back_url=_page_the_form_was_on(request))
 
 
 def too_many_requests(request, *, message=None, retry_after_seconds: int | None = None):
