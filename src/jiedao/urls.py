@@ -7,8 +7,12 @@ from jiedao.api.api import api as partner_api
 from jiedao.core.views import healthz
 from jiedao.notices.urls import receipt_urlpatterns as notice_receipts
 
-# Django's own request limits (too many files or fields) answer in words, not a bare 400.
+# Django's own request limits (too many files or fields) answer in words, not a bare 400; every
+# other error page in the frame of where it happened (public, staff, or JSON under /api/).
 handler400 = "jiedao.core.views.bad_request"
+handler403 = "jiedao.core.views.permission_denied"
+handler404 = "jiedao.core.views.page_not_found"
+handler500 = "jiedao.core.views.server_error"
 
 admin.site.site_header = _("街道线上服务 · 工作人员后台")
 admin.site.site_title = _("街道线上服务")

@@ -32,6 +32,7 @@ from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
 from jiedao.core.http import private_photo_response
 from jiedao.core.models import AuditAction
+from jiedao.core.normalize import normalize_reference
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application, Channel, Document, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo
@@ -169,7 +170,7 @@ def _applications(token: ApiToken):
 
 def _case(token: ApiToken, reference: str) -> Application:
     application = (
-        _applications(token).select_related("programme").filter(reference=(reference or "").strip().upper()).first()
+        _applications(token).select_related("programme").filter(reference=normalize_reference(reference)).first()
     )
     if application is None:
         raise Http404

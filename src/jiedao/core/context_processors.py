@@ -5,6 +5,20 @@ from django.utils.translation import get_language
 LARGE_TEXT_COOKIE = "jiedao_large_text"
 
 
+def other_language_url(path: str, current: str, other: str) -> str:
+    """The same address in the other language. ``translate_url`` only knows addresses that exist;
+    for an error page (a 404 at /nope) the language prefix is swapped by hand, so the switch leads
+    to the same error in the other language rather than back to this page."""
+    translated = translate_url(path, other)
+    if translated != path:
+        return translated
+    if current == "en" and (path == "/en" or path.startswith("/en/")):
+        return path[3:] or "/"
+    if other == "en" and not path.startswith("/en/"):
+        return "/en" + path
+    return path
+
+
 def public_page(request):
     """What every public page's frame needs: large-text mode and the other language's address."""
     current = get_language() or settings.LANGUAGE_CODE
@@ -12,5 +26,5 @@ def public_page(request):
     return {
         "large_text": request.COOKIES.get(LARGE_TEXT_COOKIE) == "1",
         "other_language_code": other,
-        "other_language_url": translate_url(request.get_full_path(), other),
+        "other_language_url": other_language_url(request.get_full_path(), current, other),
     }

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 
 from jiedao.core.crypto import id_hash
 from jiedao.core.models import Block, BlockStreet
-from jiedao.core.validators import normalize_phone
+from jiedao.core.normalize import normalize_phone, normalize_reference
 
 from .lifecycle import OPEN_STATUSES
 from .models import Application, DocumentType, Programme
@@ -60,7 +60,7 @@ def application_for_resident(reference: str, phone: str) -> Application | None:
     Either phone counts (the applicant's or the proxy's): a son who filed for his mother follows
     the case with his own number. A wrong pair and an unknown reference look the same.
     """
-    reference = (reference or "").strip().upper()
+    reference = normalize_reference(reference)
     phone = normalize_phone(phone)
     if not reference or not phone:
         return None

@@ -37,7 +37,7 @@ from jiedao.core.audit import audit_record
 from jiedao.core.errors import DomainError
 from jiedao.core.models import AuditAction
 from jiedao.core.ratelimit import Limit, Rate, address_key, hashed, rate_limit_hit
-from jiedao.core.validators import normalize_phone
+from jiedao.core.normalize import normalize_code, normalize_phone
 from jiedao.intake.models import Application, Category, DocumentType
 
 from .models import FINAL_STATUSES, AccessCode, Event, Notice, NoticeStatus, Recipient
@@ -326,7 +326,7 @@ def access_code_verify(*, application, phone: str, code: str, now: dt.datetime |
     ``JIEDAO_ACCESS_CODE_MAX_ATTEMPTS`` wrong tries a code is dead. Raises ``AccessCodeRefused``."""
     now = now or timezone.now()
     phone = normalize_phone(phone)
-    code = "".join((code or "").split())
+    code = normalize_code(code)
     if len(code) != 6 or not code.isascii() or not code.isdigit():
         raise AccessCodeRefused(_("请输入短信里的6位数字验证码。"), code="access_code_format")
     limit = settings.JIEDAO_ACCESS_CODE_MAX_ATTEMPTS

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from jiedao.core.crypto import InvalidToken, decrypt, encrypt, id_hash, last4_hash
-from jiedao.core.validators import normalize_id_number, normalize_phone
+from jiedao.core.normalize import normalize_id_number, normalize_phone, normalize_reference
 from jiedao.intake.lifecycle import CLOSED_STATUSES, OPEN_STATUSES
 from jiedao.intake.models import Application, StatusTally
 
@@ -18,7 +18,6 @@ from jiedao.reports.selectors import roster_match_filter, with_roster_match
 
 from .access import applications_for_staff, neighbourhood_ids
 
-_REFERENCE = re.compile(r"^[A-Za-z]+-\d{4}-\d+$")
 _ID_LAST4 = re.compile(r"^\d{3}[\dXx]$")
 _FULL_ID = re.compile(r"^\d{17}[\dXx]$")
 _MOBILE = re.compile(r"^1\d{10}$")
@@ -45,11 +44,11 @@ def search_kind(q: str) -> str:
     text = q.strip().replace(" ", "")
     if not text:
         return ""
-    if _REFERENCE.match(text):
+    if normalize_reference(text):
         return "reference"
-    if _FULL_ID.match(text):
+    if _FULL_ID.match(normalize_id_number(text)):
         return "id_number"
-    if _ID_LAST4.match(text):
+    if _ID_LAST4.match(normalize_id_number(text)):
         return "id_last4"
     if _MOBILE.match(normalize_phone(text)):
         return "phone"
@@ -76,12 +75,12 @@ def _search(queryset: QuerySet[Application], q: str) -> QuerySet[Application]:
     text = q.strip().replace(" ", "")
     kind = search_kind(text)
     if kind == "reference":
-        return queryset.filter(reference=text.upper())
+        return queryset.filter(reference=normalize_reference(text))
     # ID numbers are stored encrypted: both searches compare keyed hashes (core.crypto).
     if kind == "id_number":
         return queryset.filter(id_number_hash=id_hash(normalize_id_number(text)))
     if kind == "id_last4":
-        return queryset.filter(id_last4_hash=last4_hash(text))
+        return queryset.filter(id_last4_hash=last4_hash(normalize_id_number(text)))
     if kind == "phone":
         phone = normalize_phone(text)
         return queryset.filter(Q(phone=phone) | Q(proxy_phone=phone))
