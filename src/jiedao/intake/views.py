@@ -27,12 +27,15 @@ from jiedao.review.services import application_add_documents, outstanding_pages
 from . import wizard
 from .lifecycle import RESIDENT_EXPLANATIONS, Status
 from .models import Application, Programme, Via
+from .page_cache import cached_public_page
 from .photos import PhotoRejected, process_photo
 from .selectors import application_for_resident, programmes_for_public
 from .wizard import PUBLIC_DESK, photo_rejection_message
 
 def home(request):
-    return render(request, "intake/home.html", {"programmes": programmes_for_public()})
+    return cached_public_page(
+        request, "home", lambda: render(request, "intake/home.html", {"programmes": programmes_for_public()})
+    )
 
 
 def programme_detail(request, code):
