@@ -21,8 +21,10 @@ timeout = int(os.environ.get("JIEDAO_WEB_TIMEOUT", "120"))
 graceful_timeout = 30
 keepalive = 5
 # Recycle workers now and then so that a slow leak in a C library cannot grow without bound.
-max_requests = 2000
-max_requests_jitter = 200
+# Not too often: an ASGI worker that retires closes its keep-alive connections, and a new one
+# pays Django's start-up before it answers.
+max_requests = 20000
+max_requests_jitter = 2000
 # Heartbeat files in memory, not on the container's overlay file system.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # Which addresses may set X-Forwarded-Proto for gunicorn itself (Django reads the header through
