@@ -76,5 +76,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=6s --start-period=30s --retries=3 \
     CMD ["python", "/etc/jiedao/healthcheck.py"]
 
-# As `make run`: gunicorn with processes × threads, settings from deploy/gunicorn.conf.py.
-CMD ["gunicorn", "--config", "/etc/jiedao/gunicorn.conf.py", "jiedao.wsgi:application"]
+# As `make run`: gunicorn managing uvicorn worker processes (slow clients cost a socket, not a
+# thread: src/jiedao/asgi.py), settings from deploy/gunicorn.conf.py.
+CMD ["gunicorn", "--config", "/etc/jiedao/gunicorn.conf.py", "jiedao.asgi:application"]

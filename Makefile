@@ -47,14 +47,12 @@ run: demo
 	@echo ""
 	JIEDAO_MANIFEST_STATIC=1 $(BIN)/jiedao collectstatic --no-input --verbosity 0
 # The SMS worker (`jiedao notices work`) runs beside the server and stops with it; Ctrl-C reaches both.
-# The access log leaves query strings out (%(U)s is the path alone): a delivery-report token
-# must not reach a log.
+# The server is the container's: gunicorn with uvicorn worker processes and deploy/gunicorn.conf.py,
+# whose access log leaves query strings out (a delivery-report token must not reach a log).
 	$(BIN)/jiedao notices work & notices=$$!; \
 	trap 'kill $$notices 2>/dev/null; wait $$notices 2>/dev/null' EXIT INT TERM; \
-	JIEDAO_MANIFEST_STATIC=1 $(BIN)/gunicorn jiedao.wsgi:application \
-		--bind $(HOST):$(PORT) --workers $(WORKERS) --threads 4 --timeout 120 \
-		--access-logfile - --forwarded-allow-ips 127.0.0.1 \
-		--access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+	JIEDAO_MANIFEST_STATIC=1 JIEDAO_BIND=$(HOST):$(PORT) JIEDAO_WEB_WORKERS=$(WORKERS) \
+		$(BIN)/gunicorn --config deploy/gunicorn.conf.py jiedao.asgi:application
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

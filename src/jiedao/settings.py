@@ -195,6 +195,13 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Phone photos are large; Django spools anything above this to a temporary file.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# ...and that file is written here, in the data folder, never the system temp folder: a worker
+# killed mid-upload (kill -9, OOM, a deploy) cannot delete it, and a raw upload still carries its
+# EXIF and GPS. `jiedao documents sweep` removes what is left here after an hour. The server
+# process also points Python's tempfile here (jiedao.asgi), for the request body it spools.
+UPLOAD_SPOOL_DIR = Path(os.environ.get("JIEDAO_UPLOAD_SPOOL_DIR") or DATA_DIR / "spool")
+UPLOAD_SPOOL_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+FILE_UPLOAD_TEMP_DIR = str(UPLOAD_SPOOL_DIR)
 # DATA_UPLOAD_MAX_NUMBER_FILES and the request size: "Response headers and request limits", below.
 
 SESSION_COOKIE_HTTPONLY = True

@@ -479,7 +479,7 @@ def test_the_images_command_serves_and_its_health_check_passes(tmp_path):
     manifest = json.loads((data / "static" / "staticfiles.json").read_text())["paths"]
     css = next(hashed for name, hashed in manifest.items() if name.endswith(".css"))
     cmd = json.loads(instruction("CMD")[0])
-    assert cmd[0] == "gunicorn" and cmd[-1] == "jiedao.wsgi:application"
+    assert cmd[0] == "gunicorn" and cmd[-1] == "jiedao.asgi:application"
     files = copied_into_image()
     config = cmd[cmd.index("--config") + 1]
     assert files[config] == "deploy/gunicorn.conf.py"
@@ -495,7 +495,6 @@ def test_the_images_command_serves_and_its_health_check_passes(tmp_path):
     env.update(
         JIEDAO_BIND=f"127.0.0.1:{port}",
         JIEDAO_WEB_WORKERS="1",
-        JIEDAO_WEB_THREADS="2",
         JIEDAO_ALLOWED_HOSTS="jiedao.example.gov.cn",
         JIEDAO_DATA_DIR=str(data),
         PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -6,3 +6,20 @@ class IntakeConfig(AppConfig):
     name = "jiedao.intake"
     label = "intake"
     verbose_name = _("线上申请")
+
+    def ready(self):
+        # What the cached public pages show (page_cache.py) is forgotten when any of it is edited,
+        # from the admin or a command alike. Cache upkeep only: no business rule hangs on these.
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from jiedao.core.models import Block, Neighbourhood
+
+        from .models import Category, DocumentType, Programme
+        from .page_cache import public_pages_forget
+
+        for model in (Programme, Category, DocumentType, Block, Neighbourhood):
+            post_save.connect(public_pages_forget, sender=model, dispatch_uid=f"public-pages-{model.__name__}-save")
+            post_delete.connect(public_pages_forget, sender=model, dispatch_uid=f"public-pages-{model.__name__}-delete")
+        for through in (Programme.neighbourhoods.through, Programme.blocks.through,
+                        Programme.common_documents.through, Category.documents.through):  # fmt: skip
+            m2m_changed.connect(public_pages_forget, sender=through, dispatch_uid=f"public-pages-{through.__name__}")

@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
 
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -47,6 +51,28 @@ def stored_files(storage=None, root: str = PHOTO_ROOT) -> Iterator[str]:
         yield f"{root}/{name}"
     for folder in sorted(folders):
         yield from stored_files(storage, f"{root}/{folder}")
+
+
+def spool_sweep(*, older_than: dt.timedelta = dt.timedelta(hours=1), now: float | None = None, dry_run: bool = False) -> list[Path]:
+    """Delete what uploads left in the spool folder (settings.UPLOAD_SPOOL_DIR) when their worker
+    was killed mid-request. A live upload touches its file as it writes, and no request lasts an
+    hour, so anything older is an orphan: a raw photo with its EXIF and GPS, to be removed."""
+    if older_than < dt.timedelta(hours=1):
+        raise ValueError("older_than must be at least one hour")
+    cutoff = (now if now is not None else time.time()) - older_than.total_seconds()
+    spool = Path(settings.UPLOAD_SPOOL_DIR)
+    deleted = []
+    for path in sorted(spool.rglob("*")) if spool.exists() else []:
+        try:
+            if not path.is_file() or path.stat().st_mtime >= cutoff:
+                continue
+            if not dry_run:
+                path.unlink()
+                logger.info("deleted spooled upload left behind %s", path.name)
+        except FileNotFoundError:  # its request finished and removed it meanwhile
+            continue
+        deleted.append(path)
+    return deleted
 
 
 def _referenced(name: str) -> bool:

@@ -27,12 +27,15 @@ from jiedao.review.services import application_add_documents, outstanding_pages
 from . import wizard
 from .lifecycle import RESIDENT_EXPLANATIONS, Status
 from .models import Application, Programme, Via
+from .page_cache import cached_public_page
 from .photos import PhotoRejected, process_photo
 from .selectors import application_for_resident, programmes_for_public
 from .wizard import PUBLIC_DESK, photo_rejection_message
 
 def home(request):
-    return render(request, "intake/home.html", {"programmes": programmes_for_public()})
+    return cached_public_page(
+        request, "home", lambda: render(request, "intake/home.html", {"programmes": programmes_for_public()})
+    )
 
 
 def programme_detail(request, code):
@@ -91,12 +94,17 @@ def done(request, reference):
 
 # Status lookup and residents' access. Reference + phone (by POST, so neither lands in a URL or a
 # log) show the state only; the details and the upload of requested documents need the 6-digit
-# code sent by SMS to that phone (``notices.services.access_code_*``). The session remembers the
-# case looked up (``resident_lookup``) and, once a code is verified, that it is open in this
-# browser until ``JIEDAO_ACCESS_SESSION_SECONDS`` have passed (``resident_access``).
+# code sent by SMS to that phone (``notices.services.access_code_*``). The case looked up is
+# remembered in a signed cookie (``jiedao_lookup``: the case's id and which of its phones, never the
+# number), so that a lookup writes no session row: most visitors only want the state, and a
+# session write is the most expensive part of their request. Once a code is verified the session
+# holds the case (``resident_lookup``) and that it is open in this browser until
+# ``JIEDAO_ACCESS_SESSION_SECONDS`` have passed (``resident_access``).
 
 LOOKUP = "resident_lookup"
 ACCESS = "resident_access"
+LOOKUP_COOKIE = "jiedao_lookup"
+LOOKUP_SALT = "jiedao.intake.resident-lookup"
 
 # The state in plain words where the usual explanation points at details not shown yet.
 STATE_ONLY_EXPLANATIONS = {
@@ -127,17 +135,38 @@ def resident_access_grant(session, application: Application, phone: str) -> None
     session[ACCESS] = granted
 
 
+def _remember_lookup(response, application: Application, phone: str):
+    """The signed cookie of a lookup (see above); the answer it is set on is returned."""
+    which = "proxy" if phone != application.phone and phone == application.proxy_phone else "applicant"
+    response.set_signed_cookie(
+        LOOKUP_COOKIE, f"{application.pk}:{which}", salt=LOOKUP_SALT, max_age=settings.JIEDAO_ACCESS_SESSION_SECONDS,
+        secure=settings.SESSION_COOKIE_SECURE, httponly=True, samesite="Lax",
+    )  # fmt: skip
+    return response
+
+
+def _looked_up_in_cookie(request) -> tuple[int, str] | None:
+    value = request.get_signed_cookie(
+        LOOKUP_COOKIE, default=None, salt=LOOKUP_SALT, max_age=settings.JIEDAO_ACCESS_SESSION_SECONDS
+    )
+    pk, _sep, which = (value or "").partition(":")
+    return (int(pk), which) if pk.isdigit() and which in ("applicant", "proxy") else None
+
+
 def _looked_up(request) -> tuple[Application, str] | None:
     """The case this browser looked up (within the access period), and the phone it gave."""
-    lookup = request.session.get(LOOKUP)
-    if not lookup or time.time() - lookup.get("at", 0) > settings.JIEDAO_ACCESS_SESSION_SECONDS:
+    cookie = _looked_up_in_cookie(request)
+    lookup = None if cookie else request.session.get(LOOKUP)
+    if cookie is None and (not lookup or time.time() - lookup.get("at", 0) > settings.JIEDAO_ACCESS_SESSION_SECONDS):
         return None
-    application = (
-        Application.objects.select_related("programme", "neighbourhood", "block").filter(pk=lookup["application"]).first()
-    )
-    if application is None or lookup["phone"] not in {application.phone, application.proxy_phone}:
+    pk = cookie[0] if cookie else lookup["application"]
+    application = Application.objects.select_related("programme", "neighbourhood", "block").filter(pk=pk).first()
+    if application is None:
         return None
-    return application, lookup["phone"]
+    phone = (application.phone if cookie[1] == "applicant" else application.proxy_phone) if cookie else lookup["phone"]
+    if not phone or phone not in {application.phone, application.proxy_phone}:
+        return None
+    return application, phone
 
 
 def _has_access(request, application: Application) -> bool:
@@ -159,8 +188,8 @@ def status(request):
             rate_limit_count(limit)
             context["not_found"] = True
         else:
-            resident_lookup_remember(request.session, application, context["phone"])
-            return _case_page(request, application, normalize_phone(context["phone"]))
+            phone = normalize_phone(context["phone"])
+            return _remember_lookup(_case_page(request, application, phone), application, phone)
     return no_store(render(request, "intake/status.html", context))
 
 

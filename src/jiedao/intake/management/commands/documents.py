@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from jiedao.intake.housekeeping import orphans_sweep
+from jiedao.intake.housekeeping import orphans_sweep, spool_sweep
 
 
 class Command(BaseCommand):
@@ -21,5 +21,9 @@ class Command(BaseCommand):
         result = orphans_sweep(older_than=dt.timedelta(hours=older_than_hours), dry_run=dry_run)
         for name in result.deleted:
             self.stdout.write(name)
+        # Raw uploads of killed requests: after an hour, whatever --older-than-hours says.
+        spooled = spool_sweep(dry_run=dry_run)
+        spool_message = _("中断的上传留下的临时文件 %(count)d 个已删除。") if not dry_run else _("中断的上传留下的临时文件 %(count)d 个（未删除）。")
+        self.stdout.write(spool_message % {"count": len(spooled)})
         message = _("无人引用的照片文件 %(count)d 个已删除。") if not dry_run else _("无人引用的照片文件 %(count)d 个（未删除）。")
         self.stdout.write(message % {"count": len(result.deleted)})
