@@ -4,6 +4,8 @@ broken across lines, every link and button is big enough for a finger, and a cho
 visible with or without JavaScript."""
 
 
+import io
+
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
@@ -42,6 +44,21 @@ PAGE_PROBLEMS_JS = """
   if (main && main.innerText.includes("…")) problems.push("text cut short with …");
   return problems;
 }
+"""
+
+# The photo button's words on one line (no 拍照或/选择照/片): the distinct line tops of its letters.
+UPLOAD_LABEL_LINES_JS = """
+() => [...document.querySelectorAll(".upload-label")].map((el) => {
+  const tops = new Set();
+  const text = el.firstChild;
+  for (let i = 0; i < text.length; i++) {
+    const range = document.createRange();
+    range.setStart(text, i); range.setEnd(text, i + 1);
+    const rect = range.getBoundingClientRect();
+    if (rect.width) tops.add(Math.round(rect.top));
+  }
+  return {text: el.textContent, lines: tops.size};
+})
 """
 
 REFERENCE_JS = """
@@ -161,6 +178,9 @@ def test_every_public_page_fits_320_to_390_px_in_both_text_sizes(live_server, br
                     assert ref["text"] == submitted.reference, label
                     if ref["scroll"] > ref["client"] or ref["left"] < 0 or ref["right"] > ref["width"]:
                         found.append(f"reference cut: {ref}")
+                broken = [label for label in page.evaluate(UPLOAD_LABEL_LINES_JS) if label["lines"] != 1]
+                if broken:
+                    found.append(f"photo button text broken: {broken}")
                 if "/step/applicant/" in path:
                     box = page.get_by_label("申请人身份证号码")
                     assert box.input_value() == ID_NUMBER
@@ -176,3 +196,56 @@ def test_every_public_page_fits_320_to_390_px_in_both_text_sizes(live_server, br
                     problems[label] = found
     context.close()
     assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
+
+
+@pytest.fixture
+def opened_case(live_server):
+    """A case asked for its household register, open in a browser session (code typed back)."""
+    programme = load_places()
+    asked = request_hukou(
+        services.application_submit(
+            programme=programme, answers=valid_answers(), photos=stored_photos_for(programme, ["disabled"])
+        )
+    )
+    return session_with(lambda s: resident_access_grant(s, asked, "13812345678"))
+
+
+def test_without_javascript_the_chosen_photo_s_name_shows(live_server, browser, opened_case, tmp_path):
+    photo = tmp_path / "hukou-page-1.jpg"
+    photo.write_bytes(photo_bytes("household_register", seed=4))
+    context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False, locale="zh-CN")
+    context.add_cookies([session_cookie(live_server, opened_case)])
+    page = context.new_page()
+    page.goto(live_server.url + "/status/documents/")
+    native = page.locator("#id_doc_hukou_1")
+    # The browser's own control is on screen (not the 1 px hidden input site.js makes of it) and
+    # draws the chosen file's name: its picture changes once a file is chosen.
+    assert native.is_visible()
+    box = native.bounding_box()
+    assert box["width"] >= 200 and box["height"] >= 44
+    before = native.screenshot()
+    native.set_input_files(str(photo))
+    assert native.screenshot() != before
+    assert native.evaluate("(el) => getComputedStyle(el).opacity") == "1"
+    context.close()
+
+
+def test_a_heic_photo_shows_its_name_its_size_and_a_placeholder(live_server, browser, opened_case, tmp_path):
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    heic = tmp_path / "IMG_0412.HEIC"
+    Image.open(io.BytesIO(photo_bytes("household_register", seed=5, size=(1200, 800)))).save(heic, format="HEIF", quality=90)
+    size = heic.stat().st_size
+    expected = f"{size / 1048576:.1f} MB" if size >= 1048576 else f"{max(size / 1048576, 0.01):.2f} MB"
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    context.add_cookies([session_cookie(live_server, opened_case)])
+    page = context.new_page()
+    page.goto(live_server.url + "/status/documents/")
+    page.locator("#id_doc_hukou_1").set_input_files(str(heic))
+    chosen = page.locator('[data-chosen-for="id_doc_hukou_1"]')
+    assert f"IMG_0412.HEIC ({expected})" in chosen.inner_text()
+    assert "0.0 MB" not in chosen.inner_text()
+    assert chosen.get_by_text("看不到预览").is_visible()
+    context.close()
