@@ -65,7 +65,7 @@ REFERENCE_JS = """
 () => {
   const el = document.querySelector("[data-reference]");
   const box = el.getBoundingClientRect();
-  return {text: el.innerText.trim(), scroll: el.scrollWidth, client: el.clientWidth,
+  return {text: el.innerText.trim(), font: parseFloat(getComputedStyle(el).fontSize), scroll: el.scrollWidth, client: el.clientWidth,
           left: box.left, right: box.right, width: window.innerWidth};
 }
 """
@@ -128,7 +128,7 @@ def walk_the_wizard(page, base, tmp_path) -> list[str]:
     return steps
 
 
-def test_every_public_page_fits_320_to_390_px_in_both_text_sizes(live_server, browser, tmp_path):
+def test_every_public_page_fits_320_to_390_px_in_both_text_sizes(live_server, browser, tmp_path, screenshot):
     programme = load_places()
     base = live_server.url
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN")
@@ -173,11 +173,16 @@ def test_every_public_page_fits_320_to_390_px_in_both_text_sizes(live_server, br
                 label = f"{width}px {'长辈版' if large else '标准版'} {path}"
                 assert response.status == (404 if path == "/no-such-page/" else 200), label
                 found = page.evaluate(PAGE_PROBLEMS_JS)
+                if width in (320, 390) and any(part in path for part in ("/done/", "/applicant/", "/doc-id_card/")):
+                    name = path.strip("/").split("/")[-1 if "/step/" in path else 1].replace("JGBK-2026-00001", "")
+                    screenshot(page, f"layout-{width}-{'large' if large else 'standard'}-{name or 'done'}")
                 if path.startswith("/apply/done/"):
                     ref = page.evaluate(REFERENCE_JS)
                     assert ref["text"] == submitted.reference, label
                     if ref["scroll"] > ref["client"] or ref["left"] < 0 or ref["right"] > ref["width"]:
                         found.append(f"reference cut: {ref}")
+                    if ref["font"] < 24:
+                        found.append(f"reference too small to copy down: {ref}")
                 broken = [label for label in page.evaluate(UPLOAD_LABEL_LINES_JS) if label["lines"] != 1]
                 if broken:
                     found.append(f"photo button text broken: {broken}")
@@ -186,6 +191,8 @@ def test_every_public_page_fits_320_to_390_px_in_both_text_sizes(live_server, br
                     assert box.input_value() == ID_NUMBER
                     if box.evaluate("(el) => el.scrollWidth > el.clientWidth"):
                         found.append("the ID number does not fit its box")
+                    if box.evaluate("(el) => parseFloat(getComputedStyle(el).fontSize)") < 18:
+                        found.append("the ID number is smaller than body text")
                 if "/step/check/" in path:
                     shown = page.evaluate(ID_GROUPS_JS)
                     if [number["text"] for number in shown] != [GROUPED_ID_NUMBER]:
