@@ -217,7 +217,7 @@ def opened_case(live_server):
     return session_with(lambda s: resident_access_grant(s, asked, "13812345678"))
 
 
-def test_without_javascript_the_chosen_photo_s_name_shows(live_server, browser, opened_case, tmp_path):
+def test_without_javascript_the_chosen_photo_s_name_shows(live_server, browser, opened_case, tmp_path, screenshot):
     photo = tmp_path / "hukou-page-1.jpg"
     photo.write_bytes(photo_bytes("household_register", seed=4))
     context = browser.new_context(viewport={"width": 390, "height": 844}, java_script_enabled=False, locale="zh-CN")
@@ -234,10 +234,11 @@ def test_without_javascript_the_chosen_photo_s_name_shows(live_server, browser, 
     native.set_input_files(str(photo))
     assert native.screenshot() != before
     assert native.evaluate("(el) => getComputedStyle(el).opacity") == "1"
+    screenshot(page, "phone-no-javascript-photo-chosen")
     context.close()
 
 
-def test_a_heic_photo_shows_its_name_its_size_and_a_placeholder(live_server, browser, opened_case, tmp_path):
+def test_a_heic_photo_shows_its_name_its_size_and_a_placeholder(live_server, browser, opened_case, tmp_path, screenshot):
     import pillow_heif
     from PIL import Image
 
@@ -255,4 +256,7 @@ def test_a_heic_photo_shows_its_name_its_size_and_a_placeholder(live_server, bro
     assert f"IMG_0412.HEIC ({expected})" in chosen.inner_text()
     assert "0.0 MB" not in chosen.inner_text()
     assert chosen.get_by_text("看不到预览").is_visible()
+    screenshot(page, "phone-heic-chosen")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    screenshot(page, "desktop-heic-chosen")
     context.close()
