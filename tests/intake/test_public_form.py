@@ -252,3 +252,20 @@ def test_large_text_mode_is_a_cookie_that_works_without_javascript(client, progr
 def test_home_lists_open_programmes(client, programme):
     page = client.get("/").content.decode()
     assert "旧改特殊对象帮困补助" in page and "正在受理" in page
+
+
+@pytest.mark.django_db
+def test_the_id_number_is_accepted_as_read_back_grouped_or_typed_full_width(client, programme):
+    number = next(n for n in (demo_id_number("19500101", serial) for serial in range(1, 999)) if n.endswith("X"))
+    grouped = f"{number[:6]} {number[6:14]} {number[14:]}"
+    full_width = grouped.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}).replace("Ｘ", "ｘ")
+    check = apply(client)
+    for typed in (grouped, full_width):
+        response = client.post(
+            "/apply/JGBK/step/applicant/", {"name": "张志远", "id_number": typed, "phone": "13812345678", "return": "check"}
+        )
+        assert response.status_code == 302, typed
+        page = client.get(check).content.decode()
+        # Read back grouped 6-8-4, each group kept on one line.
+        assert f'<span class="id-group">{number[:6]}</span> <span class="id-group">{number[6:14]}</span>' in page
+        assert f'<span class="id-group">{number[14:]}</span>' in page

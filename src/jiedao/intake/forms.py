@@ -68,7 +68,10 @@ class IdNumberField(forms.CharField):
         super().__init__(**kwargs)
 
     def clean(self, value):
-        return validate_id_number(value)
+        # What a resident may paste back from the grouped form (310106 19500101 123X) or type
+        # on a Chinese keyboard (full-width digits and ｘ): NFKC makes them plain; the validator
+        # drops the spaces.
+        return validate_id_number(unicodedata.normalize("NFKC", value or ""))
 
 
 class MobileField(forms.CharField):

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html
 
 from jiedao.core import formatting
 from jiedao.reports.selectors import match_from_annotations
@@ -71,3 +72,21 @@ def roster_match(application):
     if not hasattr(application, "on_roster"):
         return None
     return match_from_annotations(application.on_roster, application.roster_complete)
+
+
+
+@register.filter
+def id_groups(number):
+    """An 18-character ID number as a resident reads it off the card: 6-8-4 (region, birth date,
+    serial and check character), e.g. ``310106 19500101 123X``, each group a span that CSS keeps
+    on one line (a narrow screen in 长辈版 may wrap between groups, never inside one). Anything
+    else is shown as it is."""
+    number = str(number or "")
+    if len(number) != 18:
+        return number
+    return format_html(
+        '<span class="id-group">{}</span> <span class="id-group">{}</span> <span class="id-group">{}</span>',
+        number[:6],
+        number[6:14],
+        number[14:],
+    )

@@ -6,19 +6,38 @@
 (function () {
   "use strict";
 
+  // Sizes as a phone shows them: 1.5 MB, 0.35 MB, never 0.0 MB for a small photo.
+  function megabytes(bytes) {
+    var mb = bytes / 1048576;
+    if (mb >= 1) return mb.toFixed(1) + " MB";
+    return Math.max(mb, 0.01).toFixed(2) + " MB";
+  }
+
   document.querySelectorAll("input.upload-input").forEach(function (input) {
+    var box = input.closest(".upload");
+    if (box) box.classList.add("upload-js");
     input.addEventListener("change", function () {
       var out = document.querySelector('[data-chosen-for="' + input.id + '"]');
       if (!out) return;
       out.textContent = "";
       var file = input.files && input.files[0];
       if (!file) return;
-      out.textContent = "✓ " + file.name + " (" + (file.size / 1048576).toFixed(1) + " MB)";
-      if (/^image\/(jpeg|png|webp)$/.test(file.type) && window.URL) {
+      out.textContent = "✓ " + file.name + " (" + megabytes(file.size) + ")";
+      if (/^image\/(jpeg|png|webp|gif)$/.test(file.type) && window.URL) {
         var img = document.createElement("img");
         img.alt = "";
         img.src = URL.createObjectURL(file);
         out.appendChild(img);
+      } else {
+        // HEIC (iPhone) and other formats the browser cannot draw: a clear placeholder instead
+        // of an empty space; the server converts them on upload.
+        var placeholder = box && box.querySelector("[data-no-preview]");
+        if (placeholder) {
+          var shown = placeholder.cloneNode(true);
+          shown.hidden = false;
+          shown.removeAttribute("data-no-preview");
+          out.appendChild(shown);
+        }
       }
     });
   });
