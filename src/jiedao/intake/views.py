@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from jiedao.core.context_processors import LARGE_TEXT_COOKIE
 from jiedao.core.audit import client_ip
@@ -330,14 +330,16 @@ def add_documents(request):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def large_text(request):
-    """Switch the 长辈版 large-text mode; a cookie, so it works without JavaScript."""
-    target = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    """Switch the 长辈版 large-text mode; a cookie, so it works without JavaScript. The frame's
+    button is a GET form (no token in the frame, so public pages can be cached)."""
+    answers = request.POST if request.method == "POST" else request.GET
+    target = answers.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         target = "/"
     response = HttpResponseRedirect(target)
-    if request.POST.get("on") == "1":
+    if answers.get("on") == "1":
         response.set_cookie(LARGE_TEXT_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     else:
         response.delete_cookie(LARGE_TEXT_COOKIE)
