@@ -318,8 +318,15 @@ STAFF = [
 ]
 
 
+def refuse_in_production() -> None:
+    """Demo data makes up people and resets the demo accounts' passwords (``admin`` among them)."""
+    if settings.PRODUCTION:
+        raise PermissionError("demo data is never loaded into production (JIEDAO_ENV=production)")
+
+
 def load_staff() -> dict[str, str]:
     """Demo staff with passwords generated once per installation (kept in var/, never committed)."""
+    refuse_in_production()
     path = demo_logins_path()
     logins = json.loads(path.read_text()) if path.exists() else {}
     User = get_user_model()
@@ -377,6 +384,7 @@ def demo_totp_code(username: str) -> tuple[str, int]:
 
 
 def demo_load(*, with_samples: bool = True) -> dict:
+    refuse_in_production()
     with transaction.atomic():
         programme = load_places()
         logins = load_staff()

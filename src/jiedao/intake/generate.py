@@ -722,6 +722,8 @@ def generate_applications(
     """
     if count < 1:
         raise ValueError("count must be at least 1")
+    if settings.PRODUCTION:
+        raise PermissionError("generated applications are never written into production (JIEDAO_ENV=production)")
     started = time.perf_counter()
     now_ts = (now or dt.datetime.now(dt.timezone.utc)).timestamp()
     existing = Application.objects.filter(programme=programme).count()

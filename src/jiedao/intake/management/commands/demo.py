@@ -23,6 +23,9 @@ class Command(BaseCommand):
         generate.add_argument("--workers", type=int, default=None, help="写入进程数（默认：2 核以上为 2，否则 1）")
 
     def handle(self, *args, action, **options):
+        # Every part of this command makes up people or resets demo passwords (the `admin`
+        # account's among them): none of it may ever touch a production database.
+        self._refuse_in_production()
         if action == "load":
             result = demo_load(with_samples=not options["no_samples"])
             self.stdout.write(
