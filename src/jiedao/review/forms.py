@@ -7,6 +7,12 @@ from jiedao.intake.models import Channel, PaymentMethod
 from jiedao.reports.models import RosterMatch
 
 
+
+def _iso_date_input() -> forms.DateInput:
+    # <input type=date> takes only YYYY-MM-DD; Chinese date formatting (2026/12/04) would leave it
+    # empty, and a pre-filled date would have to be typed again.
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
 class QueueFilterForm(forms.Form):
     q = forms.CharField(
         label=_("搜索"),
@@ -18,8 +24,8 @@ class QueueFilterForm(forms.Form):
     category = forms.ChoiceField(label=_("特殊对象类别"), required=False)
     status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部"))] + Status.choices)
     channel = forms.ChoiceField(label=_("渠道"), required=False, choices=[("", _("全部"))] + Channel.choices)
-    submitted_from = forms.DateField(label=_("受理日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    submitted_to = forms.DateField(label=_("到"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    submitted_from = forms.DateField(label=_("受理日期从"), required=False, widget=_iso_date_input())
+    submitted_to = forms.DateField(label=_("到"), required=False, widget=_iso_date_input())
     roster = forms.ChoiceField(
         label=_("在册户名单比对"), required=False, choices=[("", _("全部"))] + RosterMatch.choices
     )
@@ -52,10 +58,12 @@ class TransitionForm(forms.Form):
         label=_("需要补充的材料"), required=False, widget=forms.CheckboxSelectMultiple
     )
     amount = forms.DecimalField(label=_("发放金额（元）"), required=False, min_value=0, max_digits=10, decimal_places=2)
-    paid_on = forms.DateField(label=_("发放日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    paid_on = forms.DateField(label=_("发放日期"), required=False, widget=_iso_date_input())
     method = forms.ChoiceField(label=_("发放方式"), required=False, choices=PaymentMethod.choices)
 
     def __init__(self, *args, action: str, document_types=(), **kwargs):
+        # The case page shows one form per action: each its own ids (id_approve_note …).
+        kwargs.setdefault("auto_id", f"id_{action}_%s")
         super().__init__(*args, **kwargs)
         self.action = action
         self.fields["missing_documents"].choices = [(d.code, d.display_name) for d in document_types]
@@ -76,5 +84,5 @@ class AuditFilterForm(forms.Form):
     actor = forms.CharField(label=_("操作人用户名"), required=False)
     action = forms.ChoiceField(label=_("操作"), required=False, choices=[("", _("全部"))] + AuditAction.choices)
     reference = forms.CharField(label=_("受理编号"), required=False)
-    day_from = forms.DateField(label=_("日期从"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    day_to = forms.DateField(label=_("到"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    day_from = forms.DateField(label=_("日期从"), required=False, widget=_iso_date_input())
+    day_to = forms.DateField(label=_("到"), required=False, widget=_iso_date_input())

@@ -6,7 +6,6 @@ neighbourhoods is a 404), writes through services, and records what staff saw in
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from functools import wraps
 
@@ -16,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -150,7 +150,7 @@ def _case_context(request, application, forms=None):
             or TransitionForm(
                 action=action,
                 document_types=document_types,
-                initial={"expected_status": application.status, "paid_on": dt.date.today(), "method": "bank_transfer"},
+                initial={"expected_status": application.status, "paid_on": timezone.localdate(), "method": "bank_transfer"},
             ),
         )
         for action in actions

@@ -16,7 +16,8 @@ def error_list(form):
     for name, messages in form.errors.items():
         if name == "__all__":
             continue
-        pairs.extend((f"field-{form.add_prefix(name)}", message) for message in messages)
+        anchor = f"field-{form[name].auto_id}" if name in form.fields else f"field-{form.add_prefix(name)}"
+        pairs.extend((anchor, message) for message in messages)
     return pairs
 
 
