@@ -84,3 +84,29 @@ def test_a_large_export_crosses_chunk_boundaries_without_losing_rows(client, mak
     rows = workbook_rows(client.get("/staff/export/applications.xlsx"))
     assert len(rows) == 2106
     assert all(row[6] == "残疾人" for row in rows[1:])
+
+
+def test_a_worker_and_the_leader_get_phone_numbers_masked_as_on_screen(client, cases, reviewer, worker, leader):
+    from jiedao.core.validators import mask_phone
+
+    for user in (worker, leader):
+        sign_in(client, user)
+        rows = workbook_rows(client.get("/staff/export/applications.xlsx"))[1:]
+        assert rows
+        assert all(row[3] == mask_phone(cases[0].phone) and "****" in row[3] for row in rows)
+        queue = client.get("/staff/").content.decode()
+        assert cases[0].phone not in queue  # the screen never showed the full number either
+        client.logout()
+    sign_in(client, reviewer)
+    rows = workbook_rows(client.get("/staff/export/applications.xlsx"))[1:]
+    assert {row[3] for row in rows} == {cases[0].phone}
+
+
+@pytest.mark.parametrize(
+    "url", ["/staff/export/applications.xlsx", "/staff/roster/template.xlsx", "/staff/dashboard/statistics.xlsx"]
+)
+def test_every_workbook_is_kept_by_no_cache(client, cases, reviewer, url):
+    sign_in(client, reviewer)
+    response = client.get(url)
+    assert response.status_code == 200, url
+    assert response["Cache-Control"] == "no-store, private"

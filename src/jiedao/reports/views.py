@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.http import no_store
 from jiedao.core.models import AuditAction, Role
+from jiedao.core.validators import mask_phone
 from jiedao.core.formatting import join_names, parenthesised
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, Category, Channel, Programme
@@ -103,13 +104,17 @@ def dashboard_workbook(request):
     ):
         sheets.append((title, [title, count + parenthesised(heading)], [list(row) for row in table.rows]))
     audit_record(actor=request.user, action=AuditAction.EXPORT, ip=client_ip(request), what="statistics", as_of=as_of.isoformat())
-    return FileResponse(
-        write_workbook(sheets), as_attachment=True, filename=f"jiedao-stats-{programme.code}-{as_of.isoformat()}.xlsx", content_type=XLSX
+    return no_store(
+        FileResponse(
+            write_workbook(sheets), as_attachment=True, filename=f"jiedao-stats-{programme.code}-{as_of.isoformat()}.xlsx", content_type=XLSX
+        )
     )
 
 
 def _queue_rows(applications, *, full_ids: bool):
-    """Rows for the queue export, read in chunks so 100,000 cases never sit in memory at once."""
+    """Rows for the queue export, read in chunks so 100,000 cases never sit in memory at once.
+    A role that sees ID numbers masked sees phone numbers masked too: a workbook is copied and
+    mailed on far more easily than a screen, so it never holds more than that role may see."""
     category_names = {}
     through = Application.categories.through
     chunk: list[dict] = []
@@ -126,7 +131,7 @@ def _queue_rows(applications, *, full_ids: bool):
                 row["reference"],
                 row["applicant_name"],
                 export_id_number(row["id_number_encrypted"], full=full_ids),
-                row["phone"],
+                row["phone"] if full_ids else mask_phone(row["phone"]),
                 row["neighbourhood__name"],
                 row["block__name"],
                 join_names(names.get(row["id"], [])),
@@ -170,7 +175,7 @@ def queue_export(request):
         search=bool(filters.q),
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    return FileResponse(workbook, as_attachment=True, filename=f"jiedao-applications-{stamp}.xlsx", content_type=XLSX)
+    return no_store(FileResponse(workbook, as_attachment=True, filename=f"jiedao-applications-{stamp}.xlsx", content_type=XLSX))
 
 
 class RosterUploadForm(forms.Form):
@@ -228,5 +233,5 @@ def roster(request):
 
 @staff_required
 def roster_template_download(request):
-    return FileResponse(roster_template(), as_attachment=True, filename="jiedao-roster-template.xlsx", content_type=XLSX)
+    return no_store(FileResponse(roster_template(), as_attachment=True, filename="jiedao-roster-template.xlsx", content_type=XLSX))
 
