@@ -155,3 +155,15 @@ def test_workers_and_reviewers_cannot_read_the_trail(client, request, trail, rea
     sign_in(client, request.getfixturevalue(reader))
     assert client.get("/staff/audit/").status_code == 404
     assert client.get("/staff/audit/", {"action": AuditAction.VIEW_CASE}).status_code == 404
+
+
+def test_the_trail_shows_details_in_words_not_raw_data(client, reviewer, leader, case):
+    document = case.documents.select_related("document_type").first()
+    sign_in(client, reviewer)
+    client.get(f"/staff/documents/{document.pk}/")
+    client.get("/staff/export/applications.xlsx")
+    sign_in(client, leader)
+    page = client.get("/staff/audit/").content.decode()
+    assert "{&#x27;document&#x27;" not in page and "{'document'" not in page
+    assert f"材料：{document.document_type.display_name}" in page
+    assert "导出内容：申请列表" in page and "完整身份证号码：是" in page

@@ -62,7 +62,7 @@ def dashboard(request):
         (_("按居民区"), stats.by_neighbourhood),
         (_("按旧改地块"), stats.by_block),
         (_("按特殊对象类别（一份申请可有多个类别）"), stats.by_category),
-        (_("按申请渠道（代办、电话指导、上门都是居委会的工作）"), stats.by_channel),
+        (_("按申请渠道（电话指导、上门协助、窗口受理是居委会的工作；家属代办是家人代为申请）"), stats.by_channel),
         (_("按办理状态"), stats.by_status),
     ]
     return no_store(

@@ -17,16 +17,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.errors import DomainError, ValidationFailed
+from jiedao.core.formatting import join_names, parenthesised
 from jiedao.core.http import no_store, private_photo_response
 from jiedao.core.models import AuditAction, AuditEntry, Block, Neighbourhood
 from jiedao.intake import wizard
 from jiedao.intake.forms import StaffProxyForm, StaffWhoForm
 from jiedao.intake.lifecycle import Action, Status, allowed_actions
-from jiedao.intake.models import Category, Programme, Via
+from jiedao.intake.models import Category, Document, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo
 from jiedao.notices.selectors import notices_for_case
 
@@ -330,6 +332,50 @@ def file_draft_photo(request, code, photo_id):
     return wizard.draft_photo(STAFF_DESK, request, _filing_programme(request, code), photo_id)
 
 
+_AUDIT_DETAIL_LABELS = {
+    "document": _lazy("材料"), "transition": _lazy("操作"), "what": _lazy("导出内容"), "rows": _lazy("行数"),
+    "full_id_numbers": _lazy("完整身份证号码"), "filters": _lazy("筛选条件"), "search": _lazy("含搜索"),
+    "as_of": _lazy("截至日期"), "channel": _lazy("渠道"), "via": _lazy("来源"), "version": _lazy("名单版本"),
+    "username": _lazy("用户名"), "sessions_ended": _lazy("结束的会话"), "pages": _lazy("页数"),
+    "photos": _lazy("照片"), "filename": _lazy("文件名"), "references": _lazy("受理编号"), "kind": _lazy("类型"),
+    "note": _lazy("说明"), "notice": _lazy("短信"), "new_notice": _lazy("重发的短信"), "cases": _lazy("申请数"),
+    "results": _lazy("结果数"), "content_type": _lazy("文件类型"), "api_token": _lazy("接口令牌"),
+}  # fmt: skip
+_EXPORT_NAMES = {"queue": _lazy("申请列表"), "statistics": _lazy("统计表")}
+
+
+def _readable_value(key, value, documents):
+    if key == "document" and value in documents:
+        document = documents[value]
+        page = document.page_label
+        return f"{document.document_type.display_name}{parenthesised(page) if page else ''}"
+    if key == "transition" and value in Action.values:
+        return Action(value).label
+    if key in ("channel", "via") and value in Via.values:
+        return Via(value).label
+    if key == "what" and value in _EXPORT_NAMES:
+        return _EXPORT_NAMES[value]
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, (list, tuple)):
+        return join_names(str(item) for item in value)
+    if isinstance(value, dict):
+        return join_names(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def _attach_readable_details(entries) -> None:
+    """Each entry's details as labelled text (材料：身份证正面（第1页）), not the raw JSON; the
+    documents named are read in one query for the whole page."""
+    ids = {e.detail.get("document") for e in entries if isinstance(e.detail, dict)} - {None}
+    documents = {d.pk: d for d in Document.objects.filter(pk__in=ids).select_related("document_type")} if ids else {}
+    for entry in entries:
+        detail = entry.detail if isinstance(entry.detail, dict) else {}
+        entry.readable_details = [
+            (_AUDIT_DETAIL_LABELS.get(key, key), _readable_value(key, value, documents)) for key, value in detail.items()
+        ]
+
+
 @staff_required
 def audit_view(request):
     if not access.may_read_audit(request.user):
@@ -349,6 +395,7 @@ def audit_view(request):
         if data["day_to"]:
             entries = entries.filter(at__date__lte=data["day_to"])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    _attach_readable_details(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     return no_store(
