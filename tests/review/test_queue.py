@@ -241,3 +241,13 @@ def test_the_queue_count_from_the_tallies_matches_the_cases_for_every_role_and_f
         ):
             assert queue_count(user, filters) == queue(user, filters).count(), (user, filters)
     assert queue_count(zj_worker, QueueFilters()) < applications_for_staff(reviewer).count()
+
+
+def test_filter_labels_end_with_the_languages_colon(client, reviewer):
+    from tests.conftest import sign_in
+
+    sign_in(client, reviewer)
+    chinese = client.get("/staff/").content.decode()
+    assert "状态：</label>" in chinese and "状态:</label>" not in chinese
+    english = client.get("/en/staff/").content.decode()
+    assert "Status: </label>" in english or "Status:</label>" in english

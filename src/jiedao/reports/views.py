@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jiedao.core.forms import LanguageColonForm
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.http import no_store
 from jiedao.core.models import AuditAction, Role
@@ -33,7 +34,7 @@ ROSTER_IMPORTERS = frozenset({Role.REVIEWER, Role.ADMIN})
 ROSTER_READERS = frozenset({Role.REVIEWER, Role.ADMIN, Role.LEADER})
 
 
-class DashboardForm(forms.Form):
+class DashboardForm(LanguageColonForm):
     programme = forms.ChoiceField(label=gettext_lazy("项目"), required=False)
     as_of = forms.DateField(label=gettext_lazy("截至日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -178,7 +179,7 @@ def queue_export(request):
     return no_store(FileResponse(workbook, as_attachment=True, filename=f"jiedao-applications-{stamp}.xlsx", content_type=XLSX))
 
 
-class RosterUploadForm(forms.Form):
+class RosterUploadForm(LanguageColonForm):
     programme = forms.ChoiceField(label=gettext_lazy("项目"))
     file = forms.FileField(label=gettext_lazy("名单文件（.xlsx）"))
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.core.forms import LanguageColonForm
 from jiedao.core.models import AuditAction
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Channel, PaymentMethod
@@ -13,7 +14,7 @@ def _iso_date_input() -> forms.DateInput:
     # empty, and a pre-filled date would have to be typed again.
     return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
-class QueueFilterForm(forms.Form):
+class QueueFilterForm(LanguageColonForm):
     q = forms.CharField(
         label=_("搜索"),
         required=False,
@@ -80,7 +81,7 @@ class TransitionForm(forms.Form):
                 del self.fields[name]
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(LanguageColonForm):
     actor = forms.CharField(label=_("操作人用户名"), required=False)
     action = forms.ChoiceField(label=_("操作"), required=False, choices=[("", _("全部"))] + AuditAction.choices)
     reference = forms.CharField(label=_("受理编号"), required=False)

@@ -1,0 +1,14 @@
+"""What every form of the project shares."""
+
+from django import forms
+
+from .formatting import colon
+
+
+class LanguageColonForm(forms.Form):
+    """Labels drawn with ``label_tag`` end with the language's colon (： in Chinese, ": " in
+    English); Django's own suffix is an ASCII colon in Chinese too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", colon())
+        super().__init__(*args, **kwargs)
