@@ -144,7 +144,12 @@ def _domain_error(request, exc: DomainError):
         errors = {field: [str(m) for m in messages] for field, messages in exc.errors.items()}
         return api.create_response(request, {"code": "invalid", "errors": errors}, status=422)
     if isinstance(exc, DuplicateApplication):
-        return _message(request, 409, exc.code, exc.message, reference=exc.reference)
+        # Knowing an ID number must not reveal that someone applied: the reference goes only to
+        # the partner that filed the existing case, or to a reviewer token whose scope holds it.
+        if _may_know(request.auth, exc.application):
+            message = _("这位申请人已有一份正在办理的申请，受理编号 %(reference)s，不需要重复申请。") % {"reference": exc.reference}
+            return _message(request, 409, exc.code, message, reference=exc.reference)
+        return _message(request, 409, exc.code, exc.message)
     if isinstance(exc, ProgrammeClosed):
         return api.create_response(request, {"code": exc.code, "errors": {"programme": [str(exc.message)]}}, status=422)
     if isinstance(exc, Forbidden):
@@ -166,6 +171,12 @@ def _applications(token: ApiToken):
     if token.is_reviewer:
         return access.applications_for_staff(token.user)
     return Application.objects.filter(api_submission__token=token)
+
+
+def _may_know(token: ApiToken | None, application: Application | None) -> bool:
+    if token is None or application is None:
+        return False
+    return _applications(token).filter(pk=application.pk).exists()
 
 
 def _case(token: ApiToken, reference: str) -> Application:
@@ -238,6 +249,10 @@ def _uploads(request) -> tuple[list, dict[str, list[str]]]:
     return uploads, errors
 
 
+# The channels that make sense without a staff member: the resident or a relative online, or the
+# platform's own.
+PARTNER_CHANNELS = (Channel.ONLINE.value, Channel.PROXY.value, Channel.PARTNER.value)
+
 _STRING = {"type": "string"}
 _FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
 
@@ -268,7 +283,7 @@ SUBMIT_OPENAPI = {
                         "block": {**_STRING, "description": "renovation block code"},
                         "categories": {"type": "array", "items": _STRING, "description": "category codes, repeated"},
                         "household_note": _STRING,
-                        "channel": {"type": "string", "enum": list(Channel.values), "default": Channel.PARTNER},
+                        "channel": {"type": "string", "enum": list(PARTNER_CHANNELS), "default": Channel.PARTNER.value},
                         "proxy_name": _STRING,
                         "proxy_phone": _STRING,
                         "proxy_relationship": {
@@ -348,6 +363,10 @@ def submit(request):
         _cleaned, rule_errors = clean_answers(programme, answers)
         raise ValidationFailed({**renamed(rule_errors, renames), **errors})
     channel = (data.get("channel") or Channel.PARTNER).strip()
+    if channel not in PARTNER_CHANNELS:
+        # Counter, home visit and phone are staff channels: they count as committee work and name
+        # the staff member who filed, which a token cannot be (staff file those in the back office).
+        raise ValidationFailed({"channel": [_("合作平台只能使用这些渠道：%(channels)s。") % {"channels": "、".join(PARTNER_CHANNELS)}]})
     try:
         with transaction.atomic():
             application = application_submit_uploads(

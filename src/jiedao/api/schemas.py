@@ -23,11 +23,12 @@ class Errors(Schema):
 
 
 class Duplicate(Schema):
-    """The person already has an open application: its reference."""
+    """The person already has an open application. ``reference`` only when the caller may know the
+    case: the partner token that submitted it, or a reviewer token whose scope holds it."""
 
     code: str = "duplicate_application"
     message: str
-    reference: str
+    reference: str | None = None
 
 
 class Conflict(Schema):
