@@ -312,7 +312,7 @@ def test_stats_are_the_dashboards_numbers(client, reviewer_token, submitted):
     assert sum(day["count"] for day in body["by_day"]) == 1
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     assert as_json(client.get(f"/api/v1/stats?programme=JGBK&as_of={yesterday}", **reviewer_token.headers))["total"] == 0
-    assert client.get("/api/v1/stats?programme=NOPE", **reviewer_token.headers).status_code == 422
+    assert client.get("/api/v1/stats?programme=NOPE", **reviewer_token.headers).status_code == 404
     assert client.get("/api/v1/stats?programme=JGBK&as_of=yesterday", **reviewer_token.headers).status_code == 422
     assert client.get("/api/v1/stats", **reviewer_token.headers).status_code == 422
 
