@@ -54,3 +54,15 @@ def test_the_api_keeps_its_description(case, tokens):
     excluded = [positive_data_acceptance] if (case.method.upper(), case.path) in NOT_DESCRIBABLE else []
     for raw in tokens.values():
         case.call_and_validate(headers={"Authorization": f"Bearer {raw}"}, checks=CHECKS, excluded_checks=excluded)
+
+
+def test_the_description_refuses_what_the_server_refuses(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    submit = spec["paths"]["/api/v1/applications"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    fields = submit["properties"]
+    assert fields["programme"]["minLength"] == 1 and fields["name"]["minLength"] == 1
+    assert fields["channel"]["enum"] == ["online", "proxy", "partner"]
+    assert fields["id_number"]["minLength"] == 18 and "pattern" in fields["phone"]
+    transition = spec["components"]["schemas"]["TransitionIn"]["properties"]
+    assert set(transition["action"]["enum"]) == {"start_review", "request_more", "approve", "reject", "record_payment", "withdraw"}
+    assert transition["paid_on"]["anyOf"][0]["format"] == "date"
