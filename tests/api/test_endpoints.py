@@ -157,11 +157,37 @@ def test_unknown_or_closed_programme_is_422(client, partner, programme):
     assert response.status_code == 422 and as_json(response)["errors"]["programme"]
 
 
-def test_a_person_with_an_open_application_gets_409_with_its_reference(client, partner, other_partner, programme):
+def test_the_partner_that_filed_a_case_gets_its_reference_on_a_duplicate(client, partner, programme):
     first = as_json(submit(client, partner, programme))
-    response = submit(client, other_partner, programme)
+    response = submit(client, partner, programme)
     assert response.status_code == 409
-    assert as_json(response)["reference"] == first["reference"]
+    body = as_json(response)
+    assert body["code"] == "duplicate_application" and body["reference"] == first["reference"]
+
+
+def test_another_partner_is_not_told_whether_or_where_a_person_applied(client, partner, other_partner, programme):
+    first = as_json(submit(client, partner, programme))
+    response = submit(client, other_partner, programme, headers={"HTTP_ACCEPT_LANGUAGE": "zh-hans"})
+    assert response.status_code == 409
+    body = as_json(response)
+    assert body["code"] == "duplicate_application"
+    assert "reference" not in body or body["reference"] is None
+    assert first["reference"] not in response.content.decode()
+    assert "不能用于新的申请" in body["message"]
+
+
+def test_a_reviewer_token_gets_the_reference_of_a_duplicate(client, partner, reviewer_token, programme):
+    first = as_json(submit(client, partner, programme))
+    response = submit(client, reviewer_token, programme)
+    assert response.status_code == 409 and as_json(response)["reference"] == first["reference"]
+
+
+@pytest.mark.parametrize("channel", ["counter", "home_visit", "phone"])
+def test_a_partner_cannot_claim_a_staff_channel(client, partner, programme, channel):
+    response = submit(client, partner, programme, channel=channel, headers={"HTTP_ACCEPT_LANGUAGE": "en"})
+    assert response.status_code == 422
+    assert "channels" in as_json(response)["errors"]["channel"][0]
+    assert not Application.objects.exists()
 
 
 def test_the_same_idempotency_key_answers_the_first_submission_again(client, partner, other_partner, programme):
@@ -286,7 +312,7 @@ def test_stats_are_the_dashboards_numbers(client, reviewer_token, submitted):
     assert sum(day["count"] for day in body["by_day"]) == 1
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     assert as_json(client.get(f"/api/v1/stats?programme=JGBK&as_of={yesterday}", **reviewer_token.headers))["total"] == 0
-    assert client.get("/api/v1/stats?programme=NOPE", **reviewer_token.headers).status_code == 422
+    assert client.get("/api/v1/stats?programme=NOPE", **reviewer_token.headers).status_code == 404
     assert client.get("/api/v1/stats?programme=JGBK&as_of=yesterday", **reviewer_token.headers).status_code == 422
     assert client.get("/api/v1/stats", **reviewer_token.headers).status_code == 422
 

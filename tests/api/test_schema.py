@@ -8,19 +8,24 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings as hypothesis_settings
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import CHECKS as REGISTERED_CHECKS
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from jiedao.api.services import token_issue
 from jiedao.api.models import ApiToken
 
 APP = WSGIHandler()
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP)
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = REGISTERED_CHECKS.get_all()
+
+# The one exclusion, per operation, and why: what the server refuses there depends on data JSON
+# Schema cannot describe, so "schema-valid" data is not necessarily acceptable.
+# - POST /applications: the photos must be real images of every page each chosen category requires,
+#   and the codes (programme, neighbourhood, block, categories) are the database's, listed by
+#   GET /programmes, not fixed in the description.
+# - PUT /webhook: the address must name a public host (no private or loopback address).
+# Every other check runs there too, and positive data acceptance runs on every other operation.
+NOT_DESCRIBABLE = {("POST", "/api/v1/applications"), ("PUT", "/api/v1/webhook")}
 
 
 @pytest.fixture
@@ -46,5 +51,18 @@ def tokens(programme):
     suppress_health_check=list(HealthCheck),
 )
 def test_the_api_keeps_its_description(case, tokens):
+    excluded = [positive_data_acceptance] if (case.method.upper(), case.path) in NOT_DESCRIBABLE else []
     for raw in tokens.values():
-        case.call_and_validate(headers={"Authorization": f"Bearer {raw}"}, checks=CHECKS)
+        case.call_and_validate(headers={"Authorization": f"Bearer {raw}"}, checks=CHECKS, excluded_checks=excluded)
+
+
+def test_the_description_refuses_what_the_server_refuses(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    submit = spec["paths"]["/api/v1/applications"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    fields = submit["properties"]
+    assert fields["programme"]["minLength"] == 1 and fields["name"]["minLength"] == 1
+    assert fields["channel"]["enum"] == ["online", "proxy", "partner"]
+    assert fields["id_number"]["minLength"] == 18 and "pattern" in fields["phone"]
+    transition = spec["components"]["schemas"]["TransitionIn"]["properties"]
+    assert set(transition["action"]["enum"]) == {"start_review", "request_more", "approve", "reject", "record_payment", "withdraw"}
+    assert transition["paid_on"]["anyOf"][0]["format"] == "date"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 from django.db import transaction
 from django.http import Http404, HttpRequest
@@ -27,6 +28,7 @@ from ninja import Status as HttpStatus
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
+from pydantic import WithJsonSchema
 
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
@@ -61,8 +63,11 @@ def activate_language(request: HttpRequest) -> None:
 
 def refuse_nul_characters(request: HttpRequest) -> None:
     """PostgreSQL cannot store or even compare text holding U+0000; say so instead of failing with a 500."""
+    # ``doc_<code>`` parts are photos: read from request.FILES only, never stored as text; one sent
+    # without a file name lands in POST as bytes that may well hold NUL, and is ignored.
     fields = [key for source in (request.GET, request.POST) for key, values in source.lists()
-              if "\x00" in key or any("\x00" in value for value in values)]
+              if "\x00" in key or (not (source is request.POST and key.startswith("doc_"))
+                                    and any("\x00" in value for value in values))]
     if "\x00" in request.path:
         fields.append("path")
     if request.content_type == "application/json" and b"\\u0000" in request.body:
@@ -144,7 +149,12 @@ def _domain_error(request, exc: DomainError):
         errors = {field: [str(m) for m in messages] for field, messages in exc.errors.items()}
         return api.create_response(request, {"code": "invalid", "errors": errors}, status=422)
     if isinstance(exc, DuplicateApplication):
-        return _message(request, 409, exc.code, exc.message, reference=exc.reference)
+        # Knowing an ID number must not reveal that someone applied: the reference goes only to
+        # the partner that filed the existing case, or to a reviewer token whose scope holds it.
+        if _may_know(request.auth, exc.application):
+            message = _("这位申请人已有一份正在办理的申请，受理编号 %(reference)s，不需要重复申请。") % {"reference": exc.reference}
+            return _message(request, 409, exc.code, message, reference=exc.reference)
+        return _message(request, 409, exc.code, exc.message)
     if isinstance(exc, ProgrammeClosed):
         return api.create_response(request, {"code": exc.code, "errors": {"programme": [str(exc.message)]}}, status=422)
     if isinstance(exc, Forbidden):
@@ -166,6 +176,12 @@ def _applications(token: ApiToken):
     if token.is_reviewer:
         return access.applications_for_staff(token.user)
     return Application.objects.filter(api_submission__token=token)
+
+
+def _may_know(token: ApiToken | None, application: Application | None) -> bool:
+    if token is None or application is None:
+        return False
+    return _applications(token).filter(pk=application.pk).exists()
 
 
 def _case(token: ApiToken, reference: str) -> Application:
@@ -238,8 +254,23 @@ def _uploads(request) -> tuple[list, dict[str, list[str]]]:
     return uploads, errors
 
 
-_STRING = {"type": "string"}
-_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
+# The channels that make sense without a staff member: the resident or a relative online, or the
+# platform's own.
+PARTNER_CHANNELS = (Channel.ONLINE.value, Channel.PROXY.value, Channel.PARTNER.value)
+
+_STRING = {"type": "string", "pattern": r"^[^\u0000]*$"}
+_FILES = {"type": "array", "minItems": 1, "maxItems": 20, "items": {"type": "string", "format": "binary"}}
+_DOC_FIELDS = {"^doc_[A-Za-z0-9_-]{1,64}$": {**_FILES, "description": "doc_<document code>: one file per page"}}
+
+
+def _text(max_length: int, min_length: int = 1, **extra) -> dict:
+    return {"type": "string", "minLength": min_length, "maxLength": max_length, "pattern": r"^[^\u0000]*\S[^\u0000]*$", **extra}
+
+
+# Phones and ID numbers go through the shared normaliser (spaces, +86, full-width digits): the
+# patterns say which characters may appear, the server checks the digits themselves.
+_PHONE = {"type": "string", "minLength": 11, "maxLength": 24, "pattern": r"^[0-9０-９+＋ \-－]+$"}
+_ID_NUMBER = {"type": "string", "minLength": 18, "maxLength": 30, "pattern": r"^[0-9０-９XxＸｘ \-－]+$"}
 
 SUBMIT_OPENAPI = {
     "parameters": [
@@ -248,7 +279,7 @@ SUBMIT_OPENAPI = {
             "name": "Idempotency-Key",
             "required": False,
             "description": "the same key (per token) answers the first submission again, without a second application",
-            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": r"^[!-~]+$"},
         }
     ],
     "requestBody": {
@@ -259,25 +290,37 @@ SUBMIT_OPENAPI = {
                     "type": "object",
                     "required": ["programme", "name", "id_number", "phone", "address", "neighbourhood", "block", "categories", "consent"],
                     "properties": {
-                        "programme": {**_STRING, "description": "programme code, e.g. JGBK"},
-                        "name": _STRING,
-                        "id_number": {**_STRING, "description": "18-character resident ID number"},
-                        "phone": {**_STRING, "description": "mainland mobile number"},
-                        "address": {**_STRING, "description": "road, lane (弄), number (号), room (室): 中兴路1021弄7号201室"},
-                        "neighbourhood": {**_STRING, "description": "neighbourhood code (GET /programmes)"},
-                        "block": {**_STRING, "description": "renovation block code"},
-                        "categories": {"type": "array", "items": _STRING, "description": "category codes, repeated"},
-                        "household_note": _STRING,
-                        "channel": {"type": "string", "enum": list(Channel.values), "default": Channel.PARTNER},
-                        "proxy_name": _STRING,
-                        "proxy_phone": _STRING,
+                        "programme": _text(32, description="programme code, e.g. JGBK (GET /programmes)"),
+                        "name": _text(50),
+                        "id_number": {**_ID_NUMBER, "description": "18-character resident ID number"},
+                        "phone": {**_PHONE, "description": "mainland mobile number"},
+                        "address": _text(200, description="road, lane (弄), number (号), room (室): 中兴路1021弄7号201室"),
+                        "neighbourhood": _text(64, description="neighbourhood code (GET /programmes)"),
+                        "block": _text(64, description="renovation block code (GET /programmes)"),
+                        "categories": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": 10,
+                            "items": _text(64),
+                            "description": "category codes, repeated",
+                        },
+                        "household_note": {**_STRING, "maxLength": 500},
+                        "channel": {
+                            "type": "string",
+                            "enum": list(PARTNER_CHANNELS),
+                            "default": Channel.PARTNER.value,
+                            "description": "staff channels (counter, home_visit, phone) are filed in the back office",
+                        },
+                        "proxy_name": {**_STRING, "maxLength": 50},
+                        "proxy_phone": {**_PHONE, "minLength": 0},
                         "proxy_relationship": {
                             "type": "string",
                             "enum": ["child", "spouse", "parent", "sibling", "grandchild", "relative", "other"],
                         },
-                        "consent": {"type": "boolean", "description": "both consents (personal and sensitive data) given on the platform"},
+                        "consent": {"type": "boolean", "enum": [True], "description": "both consents (personal and sensitive data) given on the platform"},
                     },
-                    "patternProperties": {"^doc_": {**_FILES, "description": "doc_<document code>: one file per page"}},
+                    "patternProperties": _DOC_FIELDS,
+                    "additionalProperties": False,
                 }
             }
         },
@@ -291,7 +334,9 @@ DOCUMENTS_OPENAPI = {
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
-                    "patternProperties": {"^doc_": {**_FILES, "description": "doc_<document code>: one file per page"}},
+                    "minProperties": 1,
+                    "patternProperties": _DOC_FIELDS,
+                    "additionalProperties": False,
                 }
             }
         },
@@ -348,6 +393,10 @@ def submit(request):
         _cleaned, rule_errors = clean_answers(programme, answers)
         raise ValidationFailed({**renamed(rule_errors, renames), **errors})
     channel = (data.get("channel") or Channel.PARTNER).strip()
+    if channel not in PARTNER_CHANNELS:
+        # Counter, home visit and phone are staff channels: they count as committee work and name
+        # the staff member who filed, which a token cannot be (staff file those in the back office).
+        raise ValidationFailed({"channel": [_("合作平台只能使用这些渠道：%(channels)s。") % {"channels": "、".join(PARTNER_CHANNELS)}]})
     try:
         with transaction.atomic():
             application = application_submit_uploads(
@@ -427,13 +476,7 @@ def _payment(body: schemas.TransitionIn) -> Payment:
                 amount = None
         except (InvalidOperation, ValueError):
             amount = None
-    paid_on = None
-    if body.paid_on:
-        try:
-            paid_on = dt.date.fromisoformat(body.paid_on.strip())
-        except ValueError:
-            raise ValidationFailed({"paid_on": [_("日期格式应为 YYYY-MM-DD。")]}) from None
-    return Payment(amount=amount, paid_on=paid_on, method=body.method or Payment.method)
+    return Payment(amount=amount, paid_on=body.paid_on, method=body.method or Payment.method)
 
 
 @api.post(
@@ -444,7 +487,7 @@ def _payment(body: schemas.TransitionIn) -> Payment:
 def transition(request, reference: str, body: schemas.TransitionIn):
     token = _token(request)
     application = _case(token, reference)
-    if body.action not in PUBLIC_ACTIONS:
+    if body.action not in PUBLIC_ACTIONS:  # the schema's enum already says so
         raise ValidationFailed({"action": [_("没有这种操作。")]})
     allowed = access.may_take(token.user, body.action) if token.is_reviewer else body.action == Action.WITHDRAW
     if not allowed:
@@ -497,15 +540,24 @@ def document_photo(request, document_id: int):
     return private_photo_response(document.file.open("rb"), filename=f"{document.application.reference}-{document.pk}.jpg")
 
 
+AS_OF_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
 @api.get("/stats", response={200: schemas.StatsOut, **ERRORS}, summary="The dashboard's figures (reviewer tokens)")
-def stats(request, programme: str, as_of: dt.date | None = Query(None, description="YYYY-MM-DD; today by default")):
+def stats(
+    request,
+    programme: str = Query(..., min_length=1, max_length=32, pattern=r"^[^\u0000]+$", description="programme code, e.g. JGBK"),
+    as_of: Annotated[dt.date, WithJsonSchema({"type": "string", "format": "date", "pattern": AS_OF_PATTERN})] | None = Query(
+        None, description="YYYY-MM-DD between 2000-01-01 and 2099-12-31; today by default"
+    ),
+):
     token = _token(request)
     if not token.is_reviewer:
         raise Forbidden(_("这个令牌不能查看统计。"))
     found = Programme.objects.filter(code__iexact=programme.strip()).first()
-    if found is None:
-        raise ValidationFailed({"programme": [_("没有这个项目。")]})
-    if as_of is not None and not dt.date(2000, 1, 1) <= as_of <= dt.date(2100, 12, 31):
+    if found is None:  # an unknown code names nothing to count: like an unknown reference
+        raise Http404
+    if as_of is not None and not dt.date(2000, 1, 1) <= as_of <= dt.date(2099, 12, 31):
         raise ValidationFailed({"as_of": [_("日期超出范围。")]})
     figures = programme_stats(token.user, found, as_of)
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from typing import Annotated, Literal
+
 from ninja import Field, Schema
+from pydantic import ConfigDict, WithJsonSchema
+
+# No NUL (PostgreSQL cannot store it); the server refuses it, so the description says so.
+TEXT = r"^[^\u0000]*$"
+ACTIONS = Literal["start_review", "request_more", "approve", "reject", "record_payment", "withdraw"]
+STATUSES = Literal["submitted", "in_review", "needs_more", "resubmitted", "approved", "rejected", "paid", "withdrawn"]
 
 
 class Message(Schema):
@@ -23,11 +31,12 @@ class Errors(Schema):
 
 
 class Duplicate(Schema):
-    """The person already has an open application: its reference."""
+    """The person already has an open application. ``reference`` only when the caller may know the
+    case: the partner token that submitted it, or a reviewer token whose scope holds it."""
 
     code: str = "duplicate_application"
     message: str
-    reference: str
+    reference: str | None = None
 
 
 class Conflict(Schema):
@@ -85,26 +94,45 @@ class ApplicationOut(Schema):
     channel: str
     submitted_at: dt.datetime
     history: list[HistoryEntry]
-    missing_documents: list[str] = Field(description="codes of requested documents not yet (fully) sent in")
+    missing_documents: list[Annotated[str, Field(min_length=1, max_length=64, pattern=TEXT)]] = Field(description="codes of requested documents not yet (fully) sent in")
     documents: list[DocumentOut]
     paid_amount: Decimal | None = None
     paid_on: dt.date | None = None
 
 
 class TransitionIn(Schema):
-    action: str = Field(description="start_review, request_more, approve, reject, record_payment or withdraw")
-    note: str = ""
-    missing_documents: list[str] = Field(default_factory=list, description="document codes, for request_more")
+    model_config = ConfigDict(extra="forbid")
+
+    action: ACTIONS = Field(description="start_review, request_more, approve, reject, record_payment or withdraw")
+    note: str = Field(default="", max_length=2000, pattern=TEXT)
+    missing_documents: list[Annotated[str, Field(min_length=1, max_length=64, pattern=TEXT)]] = Field(
+        default_factory=list, max_length=50, description="document codes, for request_more"
+    )
     amount: str | float | None = Field(default=None, description="yuan, for record_payment")
-    paid_on: str | None = Field(default=None, description="YYYY-MM-DD, for record_payment")
-    method: str | None = Field(default=None, description="bank_transfer (default), cash or other")
-    expected_status: str | None = Field(
+    paid_on: dt.date | None = Field(default=None, description="YYYY-MM-DD, for record_payment")
+    method: Literal["bank_transfer", "cash", "other"] | None = Field(
+        default=None, description="bank_transfer (default), cash or other"
+    )
+    expected_status: STATUSES | None = Field(
         default=None, description="refuse with 409 unless the case is still in this status"
     )
 
 
 class WebhookIn(Schema):
-    url: str = Field(description="http(s) address; empty to stop the notifications")
+    model_config = ConfigDict(extra="forbid")
+
+    # The pattern is in the description only: the server's own check gives the clearer message.
+    url: Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "maxLength": 500,
+                "pattern": r"^(https?://[^\s\u0000]+)?$",
+                "description": "http(s) address of a public host; empty to stop the notifications",
+            }
+        ),
+    ]
 
 
 class WebhookOut(Schema):
