@@ -269,3 +269,17 @@ def test_the_id_number_is_accepted_as_read_back_grouped_or_typed_full_width(clie
         # Read back grouped 6-8-4, each group kept on one line.
         assert f'<span class="id-group">{number[:6]}</span> <span class="id-group">{number[6:14]}</span>' in page
         assert f'<span class="id-group">{number[14:]}</span>' in page
+
+
+@pytest.mark.django_db
+def test_the_check_page_shows_the_renovation_block(client, programme):
+    page = client.get(apply(client)).content.decode()
+    assert "芷江新村 · 育群中学西块" in page
+
+
+@pytest.mark.django_db
+def test_a_proxy_case_s_done_page_says_both_phones_get_the_sms(client, programme):
+    check = apply(client, who="proxy", proxy={"proxy_name": "李建华", "proxy_phone": "13900000013", "proxy_relationship": "child"})
+    done = follow_to(client, client.post(check, {"consent": "on", "sensitive_consent": "on"}))
+    page = client.get(done).content.decode()
+    assert "138****5678" in page and "139****0013" in page and "都会收到短信" in page

@@ -297,6 +297,10 @@ class Application(models.Model):
         return mask_phone(self.phone)
 
     @property
+    def masked_proxy_phone(self) -> str:
+        return mask_phone(self.proxy_phone) if self.proxy_phone else ""
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 

@@ -303,7 +303,8 @@ def _check_step(desk, request, programme, draft, steps):
             "who_label": dict(desk.form_class("who").base_fields["who"].choices).get(answers.get("who")),
             "categories": categories,
             "neighbourhood": programme.neighbourhoods.filter(code=answers.get("neighbourhood")).first(),
-            "block": programme.blocks.filter(code=answers.get("block")).first(),
+            # Not "block": inside {% block %} that name is Django's own (the block being rendered).
+            "renovation_block": programme.blocks.filter(code=answers.get("block")).first(),
             "relationship": dict(ProxyForm.base_fields["proxy_relationship"].choices).get(
                 answers.get("proxy_relationship")
             ),
