@@ -283,3 +283,22 @@ def test_a_proxy_case_s_done_page_says_both_phones_get_the_sms(client, programme
     done = follow_to(client, client.post(check, {"consent": "on", "sensitive_consent": "on"}))
     page = client.get(done).content.decode()
     assert "138****5678" in page and "139****0013" in page and "都会收到短信" in page
+
+
+@pytest.mark.django_db
+def test_every_empty_answer_says_which_question_in_plain_words(client, programme):
+    from django.forms import Field
+
+    generic = str(Field.default_error_messages["required"])
+    url = follow_to(client, client.post("/apply/JGBK/start/"))
+    page = client.post(url, {}).content.decode()
+    assert generic not in page
+    url = follow_to(client, client.post(url, {"who": "proxy"}))
+    page = client.post(url, {}).content.decode()
+    assert generic not in page and "请填写代办人（您）的姓名。" in page
+    url = follow_to(
+        client, client.post(url, {"proxy_name": "李建华", "proxy_phone": "13900000013", "proxy_relationship": "child"})
+    )
+    page = client.post(url, {}).content.decode()
+    assert generic not in page and "请填写申请人姓名。" in page
+    assert generic not in client.post("/status/", {}).content.decode()

@@ -89,6 +89,13 @@ class QuestionForm(forms.Form):
     def __init__(self, *args, programme: Programme | None = None, **kwargs):
         self.programme = programme
         super().__init__(*args, **kwargs)
+        # Django's own "这个字段是必填项" does not say which box: every question says it in words.
+        generic = str(forms.Field.default_error_messages["required"])
+        for field in self.fields.values():
+            if str(field.error_messages.get("required", "")) == generic:
+                choosing = isinstance(field, (forms.ChoiceField, forms.MultipleChoiceField))
+                message = _("请选择%(label)s。") if choosing else _("请填写%(label)s。")
+                field.error_messages["required"] = message % {"label": field.label}
 
 
 def _text_input(**attrs):
