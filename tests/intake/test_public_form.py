@@ -302,3 +302,35 @@ def test_every_empty_answer_says_which_question_in_plain_words(client, programme
     page = client.post(url, {}).content.decode()
     assert generic not in page and "请填写申请人姓名。" in page
     assert generic not in client.post("/status/", {}).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_large_text_switch_keeps_what_was_typed_on_the_step(client, programme):
+    url = follow_to(client, client.post("/apply/JGBK/start/"))
+    url = follow_to(client, client.post(url, {"who": "self"}))
+    assert url.endswith("/step/applicant/")
+    page = client.get(url).content.decode()
+    assert 'name="move" value="text_size:1"' in page and 'form="step-form"' in page
+    # Half typed: the ID number is still wrong, and nothing is checked yet.
+    response = client.post(url, {"name": "俞阿娥", "id_number": "31010619", "phone": "", "move": "text_size:1"})
+    assert response.status_code == 302 and response["Location"] == url
+    assert response.cookies["jiedao_large_text"].value == "1"
+    page = client.get(url).content.decode()
+    assert 'class="large-text"' in page
+    assert 'value="俞阿娥"' in page and 'value="31010619"' in page
+    assert "error-summary" not in page
+
+
+@pytest.mark.django_db
+def test_going_back_keeps_a_chosen_photo_and_the_answers(client, programme):
+    apply(client)
+    # A newly ticked category asks for the household register, not uploaded yet.
+    client.post("/apply/JGBK/step/categories/", {"categories": ["disabled", "elderly_alone"]})
+    photo_step = "/apply/JGBK/step/doc-hukou/"
+    assert 'class="preview"' not in client.get(photo_step).content.decode()
+    response = client.post(photo_step, {"page_1": upload(seed=7), "move": "back"})
+    assert response.status_code == 302 and "/step/doc-hukou/" not in response["Location"]
+    assert 'class="preview"' in client.get(photo_step).content.decode()  # the chosen photo was kept
+    response = client.post("/apply/JGBK/step/address/", {"neighbourhood": "yongtai", "address_road": "永太路", "move": "back"})
+    assert response["Location"].endswith("/step/applicant/")
+    assert 'value="永太路"' in client.get("/apply/JGBK/step/address/").content.decode()

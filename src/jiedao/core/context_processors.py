@@ -5,6 +5,15 @@ from django.utils.translation import get_language
 LARGE_TEXT_COOKIE = "jiedao_large_text"
 
 
+def remember_text_size(response, *, large: bool):
+    """The 长辈版 choice is a cookie, so it works without JavaScript and without an account."""
+    if large:
+        response.set_cookie(LARGE_TEXT_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    else:
+        response.delete_cookie(LARGE_TEXT_COOKIE)
+    return response
+
+
 def other_language_url(path: str, current: str, other: str) -> str:
     """The same address in the other language. ``translate_url`` only knows addresses that exist;
     for an error page (a 404 at /nope) the language prefix is swapped by hand, so the switch leads

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jiedao.core.context_processors import LARGE_TEXT_COOKIE
+from jiedao.core.context_processors import remember_text_size
 from jiedao.core.audit import client_ip
 from jiedao.core.errors import DomainError
 from jiedao.core.http import no_store
@@ -338,9 +338,4 @@ def large_text(request):
     target = answers.get("next") or "/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         target = "/"
-    response = HttpResponseRedirect(target)
-    if answers.get("on") == "1":
-        response.set_cookie(LARGE_TEXT_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
-    else:
-        response.delete_cookie(LARGE_TEXT_COOKIE)
-    return response
+    return remember_text_size(HttpResponseRedirect(target), large=answers.get("on") == "1")

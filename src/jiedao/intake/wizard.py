@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from jiedao.core.context_processors import remember_text_size
 from jiedao.core.errors import DomainError, DuplicateApplication, StorageUnavailable, ValidationFailed
 from jiedao.core.http import no_store, private_photo_response
 from jiedao.core.ratelimit import client_address, rate_limit_hit
@@ -135,6 +137,9 @@ def step(desk: Desk, request, programme: Programme, step: str, *, on_missing_dra
     if steps.index(step) > steps.index(first_open):
         return redirect(desk.url("step"), code=programme.code, step=first_open)
     returning = request.GET.get("return") == "check" or request.POST.get("return") == "check"
+    move = request.POST.get("move", "") if request.method == "POST" and step != "check" else ""
+    if move:
+        return _move_keeping_input(desk, request, programme, draft, steps, step, move, returning)
     if step == "check":
         return _check_step(desk, request, programme, draft, steps)
     if step.startswith("doc-"):
@@ -154,6 +159,42 @@ def step(desk: Desk, request, programme: Programme, step: str, *, on_missing_dra
     response = _render(desk, request, programme, steps, step, {"form": form, "returning": returning})
     if refused:
         response.status_code = refused
+    return response
+
+
+def _move_keeping_input(desk, request, programme, draft, steps, step, move, returning):
+    """‹ 上一步 and the 长辈版 switch, pressed on a step: they submit the step's form, so what was
+    typed or chosen there is kept in the draft, unchecked (checking comes with 下一步), and shown
+    again; then the resident goes back a step, or sees the same step in the other text size."""
+    if step.startswith("doc-"):
+        document_type = get_object_or_404(DocumentType, programme=programme, code=step.removeprefix("doc-"))
+        for page in range(1, document_type.pages + 1):
+            upload = request.FILES.get(f"page_{page}")
+            if upload is None:
+                continue
+            try:
+                services.draft_put_photo(draft=draft, document_type=document_type, page=page, photo=process_photo(upload))
+            except (PhotoRejected, StorageUnavailable):
+                continue  # a photo that cannot be kept is asked for again when the step is answered
+    else:
+        form = _form(desk, request, step, programme, data=request.POST)
+        unsent = {}
+        for name, field_ in form.fields.items():
+            key = form.add_prefix(name)
+            if isinstance(field_, forms.MultipleChoiceField):
+                unsent[name] = request.POST.getlist(key)
+            elif key in request.POST:
+                unsent[name] = request.POST.get(key, "")
+        services.draft_save_answers(draft=draft, answers=unsent)
+    code = programme.code
+    if move == "back":
+        index = steps.index(step)
+        return redirect(desk.url("step"), code=code, step=steps[index - 1]) if index > 0 else redirect(desk.url("programme"), code=code)
+    response = redirect(desk.url("step"), code=code, step=step)
+    if returning:
+        response["Location"] += "?return=check"
+    if move in ("text_size:1", "text_size:0"):
+        remember_text_size(response, large=move.endswith("1"))
     return response
 
 

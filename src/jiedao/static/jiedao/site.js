@@ -74,7 +74,10 @@
         if (box) box.hidden = true;
         form.submit();
       });
-      xhr.send(new FormData(form));
+      var data = new FormData(form);
+      // The button pressed (上一步, 长辈版) says what to do with the photos: send its name too.
+      if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
+      xhr.send(data);
     });
   });
 
