@@ -334,3 +334,21 @@ def test_going_back_keeps_a_chosen_photo_and_the_answers(client, programme):
     response = client.post("/apply/JGBK/step/address/", {"neighbourhood": "yongtai", "address_road": "永太路", "move": "back"})
     assert response["Location"].endswith("/step/applicant/")
     assert 'value="永太路"' in client.get("/apply/JGBK/step/address/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_step_total_never_changes_under_the_resident(client, programme):
+    import re
+
+    check = apply(client)
+    client.post("/apply/JGBK/step/categories/", {"categories": ["disabled"]})
+    totals = set()
+    for step in ("who", "applicant", "address", "categories", "doc-id_card", "check"):
+        page = client.get(f"/apply/JGBK/step/{step}/").content.decode()
+        totals.update(re.findall(r"共 (\d+) 步", page))
+    assert len(totals) == 1  # once shown, the same total on every page
+
+    other = client.__class__()  # a fresh visitor: no categories yet, so no total yet
+    url = follow_to(other, other.post("/apply/JGBK/start/"))
+    page = other.get(url).content.decode()
+    assert "第 1 步" in page and "共" not in re.sub(r"<[^>]+>", "", page.split('class="step-count"')[1])[:20]

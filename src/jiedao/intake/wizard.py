@@ -156,7 +156,12 @@ def step(desk: Desk, request, programme: Programme, step: str, *, on_missing_dra
             return _go_on(desk, request, draft, step, returning)
     else:
         form = _form(desk, request, step, programme, initial=draft.answers)
-    response = _render(desk, request, programme, steps, step, {"form": form, "returning": returning})
+    # How many photo steps there are depends on the categories: until they are chosen the page
+    # says which step this is, not a total that would jump from 7 to 9 later.
+    steps_known = bool(draft.answers.get("categories"))
+    response = _render(
+        desk, request, programme, steps, step, {"form": form, "returning": returning, "steps_known": steps_known}
+    )
     if refused:
         response.status_code = refused
     return response
@@ -379,6 +384,7 @@ def _render(desk, request, programme, steps, step, context):
         template = "intake/question_step.html"
         title = STEP_TITLES[step]()
     index = steps.index(step)
+    steps_known = context.pop("steps_known", True)
     response = render(
         request,
         template,
@@ -390,7 +396,7 @@ def _render(desk, request, programme, steps, step, context):
             "programme": programme,
             "step": step,
             "step_number": index + 1,
-            "step_count": len(steps),
+            "step_count": len(steps) if steps_known else None,
             "step_percent": round(100 * (index + 1) / len(steps)),
             "previous_step": steps[index - 1] if index > 0 else None,
             "exit_url": desk.url("programme"),
