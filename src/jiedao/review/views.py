@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiedao.core.audit import audit_record, client_ip
@@ -333,15 +333,15 @@ def file_draft_photo(request, code, photo_id):
 
 
 _AUDIT_DETAIL_LABELS = {
-    "document": _lazy("材料"), "transition": _lazy("操作"), "what": _lazy("导出内容"), "rows": _lazy("行数"),
-    "full_id_numbers": _lazy("完整身份证号码"), "filters": _lazy("筛选条件"), "search": _lazy("含搜索"),
-    "as_of": _lazy("截至日期"), "channel": _lazy("渠道"), "via": _lazy("来源"), "version": _lazy("名单版本"),
-    "username": _lazy("用户名"), "sessions_ended": _lazy("结束的会话"), "pages": _lazy("页数"),
-    "photos": _lazy("照片"), "filename": _lazy("文件名"), "references": _lazy("受理编号"), "kind": _lazy("类型"),
-    "note": _lazy("说明"), "notice": _lazy("短信"), "new_notice": _lazy("重发的短信"), "cases": _lazy("申请数"),
-    "results": _lazy("结果数"), "content_type": _lazy("文件类型"), "api_token": _lazy("接口令牌"),
+    "document": gettext_lazy("材料"), "transition": gettext_lazy("操作"), "what": gettext_lazy("导出内容"), "rows": gettext_lazy("行数"),
+    "full_id_numbers": gettext_lazy("完整身份证号码"), "filters": gettext_lazy("筛选条件"), "search": gettext_lazy("含搜索"),
+    "as_of": gettext_lazy("截至日期"), "channel": gettext_lazy("渠道"), "via": gettext_lazy("来源"), "version": gettext_lazy("名单版本"),
+    "username": gettext_lazy("用户名"), "sessions_ended": gettext_lazy("结束的会话"), "pages": gettext_lazy("页数"),
+    "photos": gettext_lazy("照片"), "filename": gettext_lazy("文件名"), "references": gettext_lazy("受理编号"), "kind": gettext_lazy("类型"),
+    "note": gettext_lazy("说明"), "notice": gettext_lazy("短信"), "new_notice": gettext_lazy("重发的短信"), "cases": gettext_lazy("申请数"),
+    "results": gettext_lazy("结果数"), "content_type": gettext_lazy("文件类型"), "api_token": gettext_lazy("接口令牌"),
 }  # fmt: skip
-_EXPORT_NAMES = {"queue": _lazy("申请列表"), "statistics": _lazy("统计表")}
+_EXPORT_NAMES = {"queue": gettext_lazy("申请列表"), "statistics": gettext_lazy("统计表")}
 
 
 def _readable_value(key, value, documents):
