@@ -129,7 +129,8 @@ AUDIT_JS = """
     }
   }
   for (const el of document.querySelectorAll("button, .button, .tool-button, .choice, input[type=text], textarea")) {
-    if (!el.offsetParent) continue;
+    // The step form's hidden default button (Enter = 下一步) is no target: out of reach, unannounced.
+    if (!el.offsetParent || el.getAttribute("aria-hidden") === "true") continue;
     const box = el.getBoundingClientRect();
     if (box.height < 44) problems.push(`target ${Math.round(box.height)}px high: ${el.outerHTML.slice(0, 60)}`);
   }
