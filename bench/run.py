@@ -1896,6 +1896,15 @@ FIELDS = ("name", "value", "unit", "database", "dataset_size", "baseline_name", 
 
 def write_reports(rows: list[dict], facts: dict, mode: str, elapsed: float) -> None:
     rows = [{field: row[field] for field in FIELDS} for row in rows]
+    # A partial run (--only) replaces its own metrics and keeps the others' last numbers, marked.
+    earlier = BENCH_DIR / "results.json"
+    if earlier.exists():
+        measured = {(row["name"], row["database"]) for row in rows}
+        kept = [row for row in json.loads(earlier.read_text()) if (row["name"], row["database"]) not in measured]
+        for row in kept:
+            if not row["notes"].startswith("(earlier run"):
+                row["notes"] = f"(earlier run, not re-measured in this one) {row['notes']}"
+        rows = kept + rows
     (BENCH_DIR / "results.json").write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     lines = [
         "# Jiedao benchmark results",
