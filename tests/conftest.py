@@ -2,13 +2,25 @@ import io
 import threading
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
+from django.utils import translation
 
 from jiedao.intake.demo import demo_id_number, load_places
 from jiedao.intake.photos import process_photo
 from jiedao.intake.sample_photos import sample_document_photo
 from jiedao.intake.selectors import required_documents
 from jiedao.intake.services import StoredPhoto, photo_store
+
+
+@pytest.fixture(autouse=True)
+def chinese_first():
+    """Each test starts in the default language: a request under /en/ leaves English active in
+    the thread (LocaleMiddleware does not switch it back), and a service called afterwards
+    would otherwise speak English to a test that expects Chinese."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
