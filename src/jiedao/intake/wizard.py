@@ -167,20 +167,33 @@ def step(desk: Desk, request, programme: Programme, step: str, *, on_missing_dra
     return response
 
 
+def _keep_uploaded_pages(request, draft, document_type) -> dict[int, str]:
+    """Process and keep every page's photo sent with this request; the refusal per page."""
+    errors: dict[int, str] = {}
+    for page in range(1, document_type.pages + 1):
+        upload = request.FILES.get(f"page_{page}")
+        if upload is None:
+            continue
+        try:
+            photo = process_photo(upload)
+        except PhotoRejected as rejected:
+            errors[page] = photo_rejection_message(rejected)
+            continue
+        try:
+            services.draft_put_photo(draft=draft, document_type=document_type, page=page, photo=photo)
+        except StorageUnavailable as unavailable:
+            errors[page] = str(unavailable.message)
+    return errors
+
+
 def _move_keeping_input(desk, request, programme, draft, steps, step, move, returning):
     """‹ 上一步 and the 长辈版 switch, pressed on a step: they submit the step's form, so what was
     typed or chosen there is kept in the draft, unchecked (checking comes with 下一步), and shown
     again; then the resident goes back a step, or sees the same step in the other text size."""
     if step.startswith("doc-"):
         document_type = get_object_or_404(DocumentType, programme=programme, code=step.removeprefix("doc-"))
-        for page in range(1, document_type.pages + 1):
-            upload = request.FILES.get(f"page_{page}")
-            if upload is None:
-                continue
-            try:
-                services.draft_put_photo(draft=draft, document_type=document_type, page=page, photo=process_photo(upload))
-            except (PhotoRejected, StorageUnavailable):
-                continue  # a photo that cannot be kept is asked for again when the step is answered
+        # A photo that cannot be kept is asked for again when the step is answered.
+        _keep_uploaded_pages(request, draft, document_type)
     else:
         form = _form(desk, request, step, programme, data=request.POST)
         unsent = {}
@@ -256,19 +269,7 @@ def _photo_step(desk, request, programme, draft, steps, step, returning):
     document_type = get_object_or_404(DocumentType, programme=programme, code=step.removeprefix("doc-"))
     errors: dict[int, str] = {}
     if request.method == "POST":
-        for page in range(1, document_type.pages + 1):
-            upload = request.FILES.get(f"page_{page}")
-            if upload is None:
-                continue
-            try:
-                photo = process_photo(upload)
-            except PhotoRejected as rejected:
-                errors[page] = photo_rejection_message(rejected)
-                continue
-            try:
-                services.draft_put_photo(draft=draft, document_type=document_type, page=page, photo=photo)
-            except StorageUnavailable as unavailable:
-                errors[page] = str(unavailable.message)
+        errors = _keep_uploaded_pages(request, draft, document_type)
     have = {p.page: p for p in draft.photos.filter(document_type=document_type)}
     if request.method == "POST" and not errors:
         missing = [page for page in range(1, document_type.pages + 1) if page not in have]
