@@ -116,7 +116,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "jiedao.core.context_processors.public_page",
+                "jiedao.lib.context_processors.public_page",
             ],
         },
     },
@@ -233,7 +233,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     # Every handler masks ID numbers and mobile numbers in what it writes (PIPL; core/logging.py).
     "filters": {
-        "mask_personal_data": {"()": "jiedao.core.logging.MaskPersonalData"},
+        "mask_personal_data": {"()": "jiedao.lib.logging.MaskPersonalData"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "handlers": {
@@ -335,7 +335,7 @@ JIEDAO_WEBHOOK_MAX_AGE_HOURS = float(os.environ.get("JIEDAO_WEBHOOK_MAX_AGE_HOUR
 # Alibaba Cloud OSS, AWS S3) instead of DATA_DIR/documents, so that several app servers and
 # workers share them. Objects are written private (no public ACL) under the same random,
 # server-made names; they are read back only with storage.open() by the permission-checked views
-# (jiedao.core.http.private_photo_response), never through a public or presigned URL.
+# (jiedao.lib.http.private_photo_response), never through a public or presigned URL.
 # Credentials: JIEDAO_S3_ACCESS_KEY_ID / JIEDAO_S3_SECRET_ACCESS_KEY, or, left unset, boto3's own
 # chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, ~/.aws, an instance or task role).
 
@@ -376,7 +376,7 @@ if JIEDAO_S3_BUCKET:
 
 
 # ---------------------------------------------------------------------------------------------
-# ID numbers at rest (jiedao.core.crypto). Encrypted with Fernet keys and compared by a keyed
+# ID numbers at rest (jiedao.lib.crypto). Encrypted with Fernet keys and compared by a keyed
 # hash; neither key may live in the database or its backups. In the demo both are generated once
 # into DATA_DIR (0600, like the secret key); production must set them.
 
@@ -412,8 +412,8 @@ def _id_hash_key() -> str:
 JIEDAO_ID_KEYS = _id_keys()
 JIEDAO_ID_HASH_KEY = _id_hash_key()
 # Django's error reports (technical 500 page, error e-mail) mask ID and mobile numbers too.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "jiedao.core.logging.MaskingExceptionReporterFilter"
-DEFAULT_EXCEPTION_REPORTER = "jiedao.core.logging.MaskingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "jiedao.lib.logging.MaskingExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "jiedao.lib.logging.MaskingExceptionReporter"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -433,9 +433,9 @@ AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "jiedao.core.staff_auth_views.lockout_response"
 # The client's address: REMOTE_ADDR, or, behind our reverse proxies (JIEDAO_TRUSTED_PROXIES, or
 # JIEDAO_TRUSTED_PROXY_COUNT of them), the X-Forwarded-For entry the outermost trusted proxy saw.
-# One function for the lockout, the rate limits and the audit trail (jiedao.core.addresses).
+# One function for the lockout, the rate limits and the audit trail (jiedao.lib.addresses).
 JIEDAO_TRUSTED_PROXY_COUNT = int(os.environ.get("JIEDAO_TRUSTED_PROXY_COUNT", "0"))
-AXES_CLIENT_IP_CALLABLE = "jiedao.core.addresses.client_ip_address"
+AXES_CLIENT_IP_CALLABLE = "jiedao.lib.addresses.client_ip_address"
 # Keep usernames out of axes' own log lines; the attempts table has them.
 AXES_VERBOSE = False
 
@@ -500,7 +500,7 @@ JIEDAO_MAX_REQUEST_BYTES = int(os.environ.get("JIEDAO_MAX_REQUEST_MB", "100")) *
 # has about ten pages; 40 leaves room for a larger programme and still bounds the temporary files.
 DATA_UPLOAD_MAX_NUMBER_FILES = 40
 
-# Webhook addresses must be public (jiedao.core.netguard): no loopback, private, link-local
+# Webhook addresses must be public (jiedao.lib.netguard): no loopback, private, link-local
 # (cloud metadata), multicast or reserved address, at registration and at each delivery. This
 # comma-separated list of networks (CIDR) is the explicit exception, e.g. a partner on the
 # government intranet: "10.20.0.0/16".
@@ -524,7 +524,7 @@ JIEDAO_WEBHOOK_ALLOWED_PRIVATE_NETWORKS = _networks(os.environ.get("JIEDAO_WEBHO
 # The cache every server process shares (rate-limit counters live here): Redis when
 # JIEDAO_REDIS_URL is set (production), otherwise a table in the application's own database,
 # which every gunicorn worker, the SMS worker and the commands already share (`jiedao migrate`
-# creates it). Its ``incr`` is atomic (jiedao.core.cache); MAX_ENTRIES is high so that culling
+# creates it). Its ``incr`` is atomic (jiedao.lib.cache); MAX_ENTRIES is high so that culling
 # never throws away live counters.
 if _redis_url := os.environ.get("JIEDAO_REDIS_URL", ""):
     CACHES = {
@@ -537,7 +537,7 @@ if _redis_url := os.environ.get("JIEDAO_REDIS_URL", ""):
 else:
     CACHES = {
         "default": {
-            "BACKEND": "jiedao.core.cache.DatabaseCache",
+            "BACKEND": "jiedao.lib.cache.DatabaseCache",
             "LOCATION": "jiedao_cache",
             "KEY_PREFIX": os.environ.get("JIEDAO_CACHE_PREFIX", "jiedao"),
             "OPTIONS": {"MAX_ENTRIES": 200_000},
@@ -545,7 +545,7 @@ else:
     }
 JIEDAO_RATELIMIT_CACHE = "default"
 # Our own reverse proxies (addresses or networks, comma-separated). A request from one of them is
-# attributed to the right-most X-Forwarded-For entry they did not write (jiedao.core.addresses);
+# attributed to the right-most X-Forwarded-For entry they did not write (jiedao.lib.addresses);
 # empty: JIEDAO_TRUSTED_PROXY_COUNT decides.
 JIEDAO_TRUSTED_PROXIES = [
     item.strip() for item in os.environ.get("JIEDAO_TRUSTED_PROXIES", "").split(",") if item.strip()

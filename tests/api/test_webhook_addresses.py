@@ -18,8 +18,8 @@ from django.core.management import CommandError, call_command
 from jiedao.api import webhooks
 from jiedao.api.models import ApiToken, DeliveryState, WebhookDelivery
 from jiedao.api.services import webhook_register
-from jiedao.core import netguard
-from jiedao.core.errors import ValidationFailed
+from jiedao.lib import netguard
+from jiedao.lib.errors import ValidationFailed
 from tests.api.conftest import submit
 from tests.api.test_webhooks import later
 from tests.conftest import sign_in

@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from jiedao.core.context_processors import LARGE_TEXT_COOKIE
+from jiedao.lib.context_processors import LARGE_TEXT_COOKIE
 from jiedao.core.models import Role
 from jiedao.intake import services
 from tests.conftest import sign_in, stored_photos_for, valid_answers

@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from jiedao.core.crypto import last4_hash
-from jiedao.core.validators import validate_id_number
+from jiedao.lib.crypto import last4_hash
+from jiedao.lib.validators import validate_id_number
 from jiedao.intake import services
 from jiedao.intake.demo import demo_id_number
 from jiedao.intake.generate import generate_applications, programme_for_generation

@@ -14,8 +14,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from openpyxl import load_workbook
 
 from jiedao.api.models import PartnerSubmission
-from jiedao.core.crypto import is_current
-from jiedao.core.errors import DuplicateApplication
+from jiedao.lib.crypto import is_current
+from jiedao.lib.errors import DuplicateApplication
 from jiedao.core.models import AuditEntry, Role
 from jiedao.intake import services
 from jiedao.intake.demo import demo_id_number

@@ -15,7 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from jiedao.core.errors import StorageUnavailable
+from jiedao.lib.errors import StorageUnavailable
 from jiedao.core.models import Role
 from jiedao.intake import services
 from jiedao.intake.housekeeping import orphans_sweep

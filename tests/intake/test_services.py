@@ -5,8 +5,8 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
-from jiedao.core.crypto import last4_hash
-from jiedao.core.errors import DuplicateApplication, ProgrammeClosed, ValidationFailed
+from jiedao.lib.crypto import last4_hash
+from jiedao.lib.errors import DuplicateApplication, ProgrammeClosed, ValidationFailed
 from jiedao.intake import services
 from jiedao.intake.demo import demo_id_number
 from jiedao.intake.lifecycle import Status

@@ -4,7 +4,7 @@ delivery reports."""
 import pytest
 from django.db import transaction
 
-from jiedao.core.errors import DomainError
+from jiedao.lib.errors import DomainError
 from jiedao.core.models import AuditAction, AuditEntry
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application

@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from jiedao.core.models import AuditAction, AuditEntry
-from jiedao.core.validators import mask_id_number
+from jiedao.lib.validators import mask_id_number
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application
 from jiedao.review.services import application_transition
@@ -87,7 +87,7 @@ def test_a_large_export_crosses_chunk_boundaries_without_losing_rows(client, mak
 
 
 def test_a_worker_and_the_leader_get_phone_numbers_masked_as_on_screen(client, cases, reviewer, worker, leader):
-    from jiedao.core.validators import mask_phone
+    from jiedao.lib.validators import mask_phone
 
     for user in (worker, leader):
         sign_in(client, user)

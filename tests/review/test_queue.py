@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from jiedao.core.validators import mask_id_number
+from jiedao.lib.validators import mask_id_number
 from jiedao.intake.demo import demo_id_number
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from jiedao.core.errors import ValidationFailed
+from jiedao.lib.errors import ValidationFailed
 from jiedao.core.models import AuditAction, AuditEntry, Role
 from jiedao.intake.demo import load_places
 from jiedao.intake.lifecycle import Action, Status, allowed_actions

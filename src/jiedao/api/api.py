@@ -31,10 +31,10 @@ from ninja.security import HttpBearer
 from pydantic import WithJsonSchema
 
 from jiedao.core.audit import audit_record, client_ip
-from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
-from jiedao.core.http import private_photo_response
+from jiedao.lib.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
+from jiedao.lib.http import private_photo_response
 from jiedao.core.models import AuditAction
-from jiedao.core.normalize import normalize_reference
+from jiedao.lib.normalize import normalize_reference
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application, Channel, Document, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo

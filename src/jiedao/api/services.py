@@ -22,8 +22,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.core import netguard
-from jiedao.core.errors import ValidationFailed
+from jiedao.lib import netguard
+from jiedao.lib.errors import ValidationFailed
 from jiedao.core.models import Role, StaffProfile
 from jiedao.intake.models import Channel
 
@@ -90,7 +90,7 @@ def webhook_url_errors(url: str) -> list[str]:
     """What is wrong with a webhook address, in the caller's language (empty: acceptable).
 
     Besides the shape (http or https, at most 500 characters), the address must not lead into the
-    office's own network: see ``jiedao.core.netguard``. A name that does not resolve yet is
+    office's own network: see ``jiedao.lib.netguard``. A name that does not resolve yet is
     accepted here; every delivery resolves and checks it again before connecting.
     """
     from .webhooks import allowed_networks

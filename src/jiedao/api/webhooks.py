@@ -36,8 +36,8 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from jiedao.core import netguard
-from jiedao.core.outbox import exponential_backoff, outbox_claim
+from jiedao.lib import netguard
+from jiedao.lib.outbox import exponential_backoff, outbox_claim
 from jiedao.notices.worker import worker_name
 
 from .models import DeliveryState, WebhookDelivery

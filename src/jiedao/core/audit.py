@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .addresses import client_ip_address
+from jiedao.lib.addresses import client_ip_address
 from .models import AuditAction, AuditEntry
 
 

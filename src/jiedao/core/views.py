@@ -26,8 +26,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from .context_processors import LARGE_TEXT_COOKIE
-from .http import no_store
+from jiedao.lib.context_processors import LARGE_TEXT_COOKIE
+from jiedao.lib.http import no_store
 from .staff_auth_middleware import is_staff_path
 
 logger = logging.getLogger(__name__)

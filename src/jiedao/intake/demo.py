@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from jiedao.core.models import Block, BlockStreet, Neighbourhood, Role, StaffProfile, Subdistrict
-from jiedao.core.validators import id_check_char
+from jiedao.lib.validators import id_check_char
 
 from . import services
 from .models import Application, Category, Channel, DocumentType, Programme

@@ -15,7 +15,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.core.validators import validate_id_number, validate_mobile
+from jiedao.lib.validators import validate_id_number, validate_mobile
 
 from .models import Programme
 from .selectors import block_for_address

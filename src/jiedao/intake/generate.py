@@ -67,9 +67,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
 from django.db.models import F, OuterRef, Subquery
 
-from jiedao.core.crypto import id_hash
+from jiedao.lib.crypto import id_hash
 from jiedao.core.models import Role, StaffProfile
-from jiedao.core.validators import id_check_char
+from jiedao.lib.validators import id_check_char
 
 from .lifecycle import TRANSITIONS, Action, Status
 from .models import (

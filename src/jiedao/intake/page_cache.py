@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from jiedao.core.context_processors import LARGE_TEXT_COOKIE
+from jiedao.lib.context_processors import LARGE_TEXT_COOKIE
 
 # Longer than any day; a key is for one date anyway.
 TIMEOUT_SECONDS = 26 * 3600

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from jiedao.core.crypto import id_hash
+from jiedao.lib.crypto import id_hash
 from jiedao.core.models import Block, BlockStreet
-from jiedao.core.normalize import normalize_phone, normalize_reference
+from jiedao.lib.normalize import normalize_phone, normalize_reference
 
 from .lifecycle import OPEN_STATUSES
 from .models import Application, DocumentType, Programme

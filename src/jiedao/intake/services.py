@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
-from jiedao.core.ratelimit import Limit, Rate, address_key
-from jiedao.core.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
+from jiedao.lib.ratelimit import Limit, Rate, address_key
+from jiedao.lib.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
 from jiedao.notices.models import Event
 from jiedao.notices.services import notice_queue
 

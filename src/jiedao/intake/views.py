@@ -15,12 +15,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jiedao.core.context_processors import remember_text_size
+from jiedao.lib.context_processors import remember_text_size
 from jiedao.core.audit import client_ip
-from jiedao.core.errors import DomainError
-from jiedao.core.http import no_store
-from jiedao.core.ratelimit import Limit, Rate, address_key, client_address, rate_limit_count, rate_limit_peek
-from jiedao.core.validators import mask_phone, normalize_phone
+from jiedao.lib.errors import DomainError
+from jiedao.lib.http import no_store
+from jiedao.lib.ratelimit import Limit, Rate, address_key, client_address, rate_limit_count, rate_limit_peek
+from jiedao.lib.validators import mask_phone, normalize_phone
 from jiedao.notices import services as notice_services
 from jiedao.review.services import application_add_documents, outstanding_pages
 

@@ -18,10 +18,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from jiedao.core.context_processors import remember_text_size
-from jiedao.core.errors import DomainError, DuplicateApplication, StorageUnavailable, ValidationFailed
-from jiedao.core.http import no_store, private_photo_response
-from jiedao.core.ratelimit import client_address, rate_limit_hit
+from jiedao.lib.context_processors import remember_text_size
+from jiedao.lib.errors import DomainError, DuplicateApplication, StorageUnavailable, ValidationFailed
+from jiedao.lib.http import no_store, private_photo_response
+from jiedao.lib.ratelimit import client_address, rate_limit_hit
 from jiedao.notices import services as notice_services
 
 from . import services

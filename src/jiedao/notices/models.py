@@ -22,7 +22,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.core.validators import mask_phone
+from jiedao.lib.validators import mask_phone
 
 
 class Event(models.TextChoices):

@@ -11,7 +11,7 @@ failed changes nothing, so a report the provider pushes twice is harmless.
 
 Residents' access codes (``access_code_send``, ``access_code_verify``): a 6-digit code sent to a
 phone of the case opens its details on the status page. Sending is rate-limited per phone and per
-client address in the shared cache (``jiedao.core.ratelimit``); only a keyed hash of the code is
+client address in the shared cache (``jiedao.lib.ratelimit``); only a keyed hash of the code is
 stored, and the SMS row carrying the plain code is masked once it is sent, failed or expired.
 """
 
@@ -34,10 +34,10 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from jiedao.core.audit import audit_record
-from jiedao.core.errors import DomainError
+from jiedao.lib.errors import DomainError
 from jiedao.core.models import AuditAction
-from jiedao.core.ratelimit import Limit, Rate, address_key, hashed, rate_limit_hit
-from jiedao.core.normalize import normalize_code, normalize_phone
+from jiedao.lib.ratelimit import Limit, Rate, address_key, hashed, rate_limit_hit
+from jiedao.lib.normalize import normalize_code, normalize_phone
 from jiedao.intake.models import Application, Category, DocumentType
 
 from .models import FINAL_STATUSES, AccessCode, Event, Notice, NoticeStatus, Recipient

@@ -29,8 +29,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from jiedao.core.audit import client_ip
-from jiedao.core.errors import DomainError
-from jiedao.core.http import no_store
+from jiedao.lib.errors import DomainError
+from jiedao.lib.http import no_store
 from jiedao.review import access
 from jiedao.review.views import _staff_context, staff_required  # the back office's frame and gate
 

@@ -46,7 +46,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from jiedao.core.outbox import exponential_backoff, outbox_claim
+from jiedao.lib.outbox import exponential_backoff, outbox_claim
 
 from .models import Event, Notice, NoticeStatus
 from .providers import (

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.core.crypto import decrypt, encrypt, id_hash, is_current
+from jiedao.lib.crypto import decrypt, encrypt, id_hash, is_current
 from jiedao.core.models import Block
 from jiedao.intake.models import Category, Programme
 

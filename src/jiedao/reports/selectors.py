@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from jiedao.core.crypto import decrypt
-from jiedao.core.validators import mask_id_number
+from jiedao.lib.crypto import decrypt
+from jiedao.lib.validators import mask_id_number
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import (
     Application,

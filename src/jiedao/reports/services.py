@@ -12,9 +12,9 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from jiedao.core.audit import audit_record
-from jiedao.core.errors import DomainError
+from jiedao.lib.errors import DomainError
 from jiedao.core.models import AuditAction
-from jiedao.core.validators import validate_id_number
+from jiedao.lib.validators import validate_id_number
 from jiedao.intake.models import Programme
 
 from .excel import read_rows

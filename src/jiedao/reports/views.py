@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jiedao.core.forms import LanguageColonForm
+from jiedao.lib.forms import LanguageColonForm
 from jiedao.core.audit import audit_record, client_ip
-from jiedao.core.http import no_store
+from jiedao.lib.http import no_store
 from jiedao.core.models import AuditAction, Role
-from jiedao.core.validators import mask_phone
-from jiedao.core.formatting import join_names, parenthesised
+from jiedao.lib.validators import mask_phone
+from jiedao.lib.formatting import join_names, parenthesised
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, Category, Channel, Programme
 from jiedao.review import access

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from jiedao.core.audit import audit_record, client_ip
-from jiedao.core.http import no_store
+from jiedao.lib.http import no_store
 from jiedao.core.models import AuditAction, Role
 from jiedao.intake.models import Application
 

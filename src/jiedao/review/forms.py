@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.core.forms import LanguageColonForm
+from jiedao.lib.forms import LanguageColonForm
 from jiedao.core.models import AuditAction
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Channel, PaymentMethod

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from jiedao.core.crypto import InvalidToken, decrypt, encrypt, id_hash, last4_hash
-from jiedao.core.normalize import normalize_id_number, normalize_phone, normalize_reference
+from jiedao.lib.crypto import InvalidToken, decrypt, encrypt, id_hash, last4_hash
+from jiedao.lib.normalize import normalize_id_number, normalize_phone, normalize_reference
 from jiedao.intake.lifecycle import CLOSED_STATUSES, OPEN_STATUSES
 from jiedao.intake.models import Application, StatusTally
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from jiedao.api.outbox import webhook_queue_for
 from jiedao.core.audit import audit_record
-from jiedao.core.errors import DomainError, ValidationFailed
+from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.core.models import AuditAction
 from jiedao.intake.lifecycle import TRANSITIONS, Action, Status
 from jiedao.intake.models import Application, ApplicationEvent, Document, PaymentMethod, Via

@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from jiedao.core.audit import audit_record, client_ip
-from jiedao.core.errors import DomainError, ValidationFailed
-from jiedao.core.formatting import join_names, parenthesised
-from jiedao.core.http import no_store, private_photo_response
+from jiedao.lib.errors import DomainError, ValidationFailed
+from jiedao.lib.formatting import join_names, parenthesised
+from jiedao.lib.http import no_store, private_photo_response
 from jiedao.core.models import AuditAction, AuditEntry, Block, Neighbourhood
 from jiedao.intake import wizard
 from jiedao.intake.forms import StaffProxyForm, StaffWhoForm

@@ -1,7 +1,7 @@
 from django import template
 from django.utils.html import format_html
 
-from jiedao.core import formatting
+from jiedao.lib import formatting
 from jiedao.reports.selectors import match_from_annotations
 
 register = template.Library()

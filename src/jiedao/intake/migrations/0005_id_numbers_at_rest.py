@@ -11,7 +11,7 @@ old backups: run ``jiedao keys compact`` afterwards and retire older backups (do
 from django.db import migrations, models
 from django.db.models import Q
 
-import jiedao.core.crypto
+import jiedao.lib.crypto
 
 CHUNK = 2000
 
@@ -23,7 +23,7 @@ def _secure_delete(schema_editor) -> None:
 
 
 def encrypt_existing(apps, schema_editor):
-    from jiedao.core.crypto import encrypt, id_hash, last4_hash
+    from jiedao.lib.crypto import encrypt, id_hash, last4_hash
 
     _secure_delete(schema_editor)
     Application = apps.get_model("intake", "Application")
@@ -61,7 +61,7 @@ def encrypt_existing(apps, schema_editor):
 
 
 def decrypt_existing(apps, schema_editor):
-    from jiedao.core.crypto import decrypt
+    from jiedao.lib.crypto import decrypt
 
     Application = apps.get_model("intake", "Application")
     for application in Application.objects.exclude(id_number_encrypted="").iterator(chunk_size=CHUNK):
@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="draft",
             name="answers_sealed",
-            field=jiedao.core.crypto.EncryptedJSONField(default=dict),
+            field=jiedao.lib.crypto.EncryptedJSONField(default=dict),
         ),
         # Before the conversion: blanking the plain column would break the old unique constraint.
         migrations.RemoveConstraint(model_name="application", name="one_open_application_per_person"),

@@ -10,7 +10,7 @@ CHUNK = 2000
 
 
 def encrypt_existing(apps, schema_editor):
-    from jiedao.core.crypto import encrypt, id_hash
+    from jiedao.lib.crypto import encrypt, id_hash
 
     if schema_editor.connection.vendor == "sqlite":
         with schema_editor.connection.cursor() as cursor:
@@ -30,7 +30,7 @@ def encrypt_existing(apps, schema_editor):
 
 
 def decrypt_existing(apps, schema_editor):
-    from jiedao.core.crypto import decrypt
+    from jiedao.lib.crypto import decrypt
 
     RosterEntry = apps.get_model("reports", "RosterEntry")
     for entry in RosterEntry.objects.exclude(id_number_encrypted="").iterator(chunk_size=CHUNK):

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from jiedao.api.models import ApiToken, TokenRole
 from jiedao.api.services import token_issue, token_revoke
-from jiedao.core.errors import ValidationFailed
+from jiedao.lib.errors import ValidationFailed
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""`jiedao keys`: the keys that protect ID numbers at rest (see jiedao.core.crypto, docs/security.md).
+"""`jiedao keys`: the keys that protect ID numbers at rest (see jiedao.lib.crypto, docs/security.md).
 
 - ``jiedao keys new`` prints a fresh Fernet key, to put first in JIEDAO_ID_KEYS.
 - ``jiedao keys rotate`` re-encrypts every stored ID number (applications, roster) and every draft
@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from cryptography.fernet import Fernet
 
-from jiedao.core.crypto import reseal_all
+from jiedao.lib.crypto import reseal_all
 from jiedao.intake.models import Application, Draft
 from jiedao.reports.models import RosterEntry
 

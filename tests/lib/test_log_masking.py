@@ -9,8 +9,8 @@ from django.core import mail
 from django.test import RequestFactory
 from django.views.debug import get_exception_reporter_class
 
-from jiedao.core.logging import MaskPersonalData
-from jiedao.core.validators import mask_personal_data
+from jiedao.lib.logging import MaskPersonalData
+from jiedao.lib.validators import mask_personal_data
 from jiedao.intake.demo import demo_id_number
 
 ID_NUMBER = demo_id_number("19500101", 106)  # 31010619500101106X

@@ -1,4 +1,4 @@
-"""Shared-cache rate limits (``jiedao.core.ratelimit``): the arithmetic, the client's address,
+"""Shared-cache rate limits (``jiedao.lib.ratelimit``): the arithmetic, the client's address,
 and limits that hold when several server processes count at once, with the default database
 cache and with Redis."""
 
@@ -16,7 +16,7 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.test import RequestFactory
 
-from jiedao.core.ratelimit import (
+from jiedao.lib.ratelimit import (
     Decision,
     Limit,
     Rate,
@@ -114,7 +114,7 @@ def test_the_client_address_is_remote_addr_and_a_forged_forwarded_header_is_igno
 
 
 def test_with_only_a_proxy_count_the_rate_limits_see_the_address_the_sign_in_lockout_sees(settings):
-    from jiedao.core.addresses import client_ip_address
+    from jiedao.lib.addresses import client_ip_address
 
     settings.JIEDAO_TRUSTED_PROXIES = []
     settings.JIEDAO_TRUSTED_PROXY_COUNT = 1
@@ -146,7 +146,7 @@ def test_ipv6_clients_are_counted_per_64_network():
 @pytest.mark.django_db
 def test_without_redis_the_cache_is_a_table_in_the_database_created_by_migrate():
     backend = caches["default"]
-    assert type(backend).__module__ == "jiedao.core.cache"
+    assert type(backend).__module__ == "jiedao.lib.cache"
     assert backend._table in connection.introspection.table_names()
 
 
@@ -180,7 +180,7 @@ WORKER = textwrap.dedent(
         settings.DATABASES["default"]["NAME"] = os.environ["TEST_DB_NAME"]
     import django
     django.setup()
-    from jiedao.core.ratelimit import Limit, Rate, rate_limit_hit
+    from jiedao.lib.ratelimit import Limit, Rate, rate_limit_hit
     go = sys.argv[2]
     while not os.path.exists(go):
         time.sleep(0.005)

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from jiedao.core.validators import (
+from jiedao.lib.validators import (
     id_check_char,
     mask_id_number,
     mask_phone,

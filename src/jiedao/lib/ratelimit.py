@@ -9,7 +9,7 @@ does for small counts); a check reads the eleven counters in one ``get_many``.
 
 Counting is atomic wherever the counters live: ``cache.add`` creates a window's counter and
 ``cache.incr`` bumps it (Redis: ``SET NX`` and ``INCR``; the default database cache,
-``jiedao.core.cache.DatabaseCache``, increments under the row's write lock). A hit first counts,
+``jiedao.lib.cache.DatabaseCache``, increments under the row's write lock). A hit first counts,
 then judges on the count it got back, and takes its count back when refused, so two processes
 racing for the last place cannot both win, and a refused attempt does not lengthen the wait.
 
