@@ -221,7 +221,7 @@ def test_a_long_queue_is_split_into_pages(client, reviewer, many_cases):
 def test_the_queue_count_from_the_tallies_matches_the_cases_for_every_role_and_filter(
     make_case, reviewer, zj_worker, leader, programme
 ):
-    from jiedao.review.access import applications_for_staff
+    from jiedao.intake.access import applications_for_staff
     from jiedao.review.selectors import QueueFilters, queue, queue_count
     from jiedao.review.services import application_transition
     from jiedao.intake.lifecycle import Action, Status

@@ -8,7 +8,7 @@ HTTP answers once, in the exception handlers below.
 
 Rights: a partner token sees and acts on the applications it submitted and nothing else (another
 partner's case answers 404, like one that does not exist); it may withdraw them, never decide. A
-reviewer token acts as a programme reviewer through its service user, with ``review.access``.
+reviewer token acts as a programme reviewer through its service user, with ``intake.access``.
 Messages follow ``Accept-Language`` (Chinese by default), activated before authentication.
 """
 
@@ -42,7 +42,7 @@ from jiedao.intake.selectors import required_documents
 from jiedao.intake.services import application_submit_uploads
 from jiedao.intake.wizard import photo_rejection_message
 from jiedao.reports.selectors import programme_stats
-from jiedao.review import access
+from jiedao.intake import access
 from jiedao.review.services import IllegalTransition, Payment, application_add_documents, application_transition, outstanding_pages
 
 from . import schemas

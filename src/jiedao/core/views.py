@@ -28,6 +28,7 @@ from django.views.decorators.cache import never_cache
 
 from jiedao.lib.context_processors import LARGE_TEXT_COOKIE
 from jiedao.lib.http import no_store
+from .staff import staff_context
 from .staff_auth_middleware import is_staff_path
 
 logger = logging.getLogger(__name__)
@@ -179,18 +180,6 @@ REFUSED = ErrorKind(
 )
 
 
-def _staff_frame(request) -> dict:
-    """What the back office's frame shows in its navigation for the signed-in member of staff."""
-    from jiedao.review import access  # the back office's roles; core does not import it at load time
-
-    user = getattr(request, "user", None)
-    return {
-        "role": access.staff_role(user),
-        "may_file": access.may_file(user),
-        "may_read_audit": access.may_read_audit(user),
-    }
-
-
 def error_page(request, kind: ErrorKind, *, message=None, back_url: str = "", status: int | None = None):
     """An error in the frame of where it happened: JSON for the API, the back office's frame for
     staff pages, the public frame for everything else."""
@@ -207,7 +196,7 @@ def error_page(request, kind: ErrorKind, *, message=None, back_url: str = "", st
         "status": status,
     }
     if staff:
-        context.update(_staff_frame(request))
+        context.update(staff_context(request))
     return no_store(render(request, "errors/staff.html" if staff else "errors/public.html", context, status=status))
 
 

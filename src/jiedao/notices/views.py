@@ -31,8 +31,9 @@ from django.views.decorators.http import require_POST
 from jiedao.core.audit import client_ip
 from jiedao.lib.errors import DomainError
 from jiedao.lib.http import no_store
-from jiedao.review import access
-from jiedao.review.views import _staff_context, staff_required  # the back office's frame and gate
+from jiedao.core import staff
+from jiedao.intake import access
+from jiedao.core.staff import staff_context, staff_required
 
 from .models import Notice
 from .selectors import failed_notices
@@ -140,8 +141,8 @@ def failed_list(request):
     context = {
         "page": page,
         "query": "",
-        "may_resend_notices": access.may_resend_notices(request.user),
-        **_staff_context(request),
+        "may_resend_notices": staff.may_resend_notices(request.user),
+        **staff_context(request),
     }
     return no_store(render(request, "notices/failed.html", context))
 
@@ -149,7 +150,7 @@ def failed_list(request):
 @staff_required
 @require_POST
 def resend(request, notice_id):
-    if not access.may_resend_notices(request.user):
+    if not staff.may_resend_notices(request.user):
         raise Http404
     notice = (
         Notice.objects.select_related("application")

@@ -31,7 +31,7 @@ from jiedao.intake.models import (
     StatusTally,
     SubmissionTally,
 )
-from jiedao.review.access import neighbourhood_ids
+from jiedao.core.staff import neighbourhood_ids
 
 from .models import RosterEntry, RosterMatch
 
@@ -151,7 +151,7 @@ def programme_stats(user, programme: Programme, as_of: dt.date | None = None) ->
 
 def export_id_number(token: str, *, full: bool) -> str:
     """An ID number for the Excel export, from its stored token: whole only for roles that may
-    see whole numbers (``access.may_see_full_id_numbers``), masked for everyone else. Decrypting
+    see whole numbers (``staff.may_see_full_id_numbers``), masked for everyone else. Decrypting
     costs about 6 µs a row, some 6 s for a million rows."""
     number = decrypt(token) if token else ""
     return number if full else mask_id_number(number)

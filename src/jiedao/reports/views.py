@@ -19,9 +19,10 @@ from jiedao.lib.validators import mask_phone
 from jiedao.lib.formatting import join_names, parenthesised
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, Category, Channel, Programme
-from jiedao.review import access
+from jiedao.core import staff
 from jiedao.review.selectors import queue
-from jiedao.review.views import _staff_context, queue_filters_from_request, staff_required
+from jiedao.core.staff import staff_context, staff_required
+from jiedao.review.views import queue_filters_from_request
 
 from . import charts
 from .excel import roster_template, write_workbook
@@ -76,7 +77,7 @@ def dashboard(request):
                 "daily_chart": charts.daily_chart(stats.by_day),
                 "breakdowns": [(title, table, charts.bar_chart(table.rows)) for title, table in breakdowns],
                 "query": request.GET.urlencode(),
-                **_staff_context(request),
+                **staff_context(request),
             },
         )
     )
@@ -162,7 +163,7 @@ def _queue_rows(applications, *, full_ids: bool):
 def queue_export(request):
     _form, filters = queue_filters_from_request(request)
     applications = queue(request.user, filters)
-    full_ids = access.may_see_full_id_numbers(request.user)
+    full_ids = staff.may_see_full_id_numbers(request.user)
     headers = [_("受理编号"), _("申请人"), _("身份证号码"), _("手机号码"), _("居民区"), _("旧改地块"), _("特殊对象类别"), _("申请渠道"), _("状态"), _("受理时间")]
     workbook = write_workbook([(_("申请"), headers, _queue_rows(applications, full_ids=full_ids))])
     audit_record(
@@ -190,7 +191,7 @@ class RosterUploadForm(LanguageColonForm):
 
 @staff_required
 def roster(request):
-    role = access.staff_role(request.user)
+    role = staff.staff_role(request.user)
     if role not in ROSTER_READERS:
         raise Http404
     programmes = list(Programme.objects.all())
@@ -225,7 +226,7 @@ def roster(request):
                 "problems": problems,
                 "versions": versions,
                 "may_import": role in ROSTER_IMPORTERS,
-                **_staff_context(request),
+                **staff_context(request),
             },
             status=400 if problems else 200,
         )

@@ -22,8 +22,9 @@ from jiedao.lib.http import no_store
 from jiedao.core.models import AuditAction, Role
 from jiedao.intake.models import Application
 
-from . import access
-from .views import staff_required
+from jiedao.core import staff
+from jiedao.intake import access
+from jiedao.core.staff import staff_required
 
 # Full ID numbers are in the copy: the same roles as may see them on the case page.
 DATA_COPY_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})
@@ -31,7 +32,7 @@ SUMMARY_NAME = "摘要.txt"
 
 
 def may_copy_data(user) -> bool:
-    return access.staff_role(user) in DATA_COPY_ROLES
+    return staff.staff_role(user) in DATA_COPY_ROLES
 
 
 def _when(value) -> str | None:

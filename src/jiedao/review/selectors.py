@@ -16,7 +16,8 @@ from jiedao.intake.models import Application, StatusTally
 
 from jiedao.reports.selectors import roster_match_filter, with_roster_match
 
-from .access import applications_for_staff, neighbourhood_ids
+from jiedao.core.staff import neighbourhood_ids
+from jiedao.intake.access import applications_for_staff
 
 _ID_LAST4 = re.compile(r"^\d{3}[\dXx]$")
 _FULL_ID = re.compile(r"^\d{17}[\dXx]$")

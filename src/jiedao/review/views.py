@@ -7,10 +7,8 @@ neighbourhoods is a 404), writes through services, and records what staff saw in
 from __future__ import annotations
 
 import secrets
-from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,7 +30,9 @@ from jiedao.intake.models import Category, Document, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo
 from jiedao.notices.selectors import notices_for_case
 
-from . import access
+from jiedao.core import staff
+from jiedao.core.staff import staff_context, staff_required
+from jiedao.intake import access
 from jiedao.reports.models import RosterVersion
 from jiedao.reports.selectors import roster_match_of
 
@@ -41,27 +41,6 @@ from .selectors import QueueFilters, queue, queue_count, search_kind, search_ope
 from .services import Payment, application_add_documents, application_transition, outstanding_pages
 
 PAGE_SIZE = 30
-
-
-def staff_required(view):
-    """Signed-in staff with a role; anyone else is sent to sign in (or gets 404 if signed in)."""
-
-    @login_required(login_url="review:login")
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if access.staff_role(request.user) is None:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def _staff_context(request) -> dict:
-    return {
-        "role": access.staff_role(request.user),
-        "may_file": access.may_file(request.user),
-        "may_read_audit": access.may_read_audit(request.user),
-    }
 
 
 SEARCHES_SESSION_KEY = "queue_searches"
@@ -73,7 +52,7 @@ def queue_filters_from_request(request) -> tuple[QueueFilterForm, QueueFilters]:
     data.pop("q", None)  # search text only ever arrives by POST (see _remember_search)
     if token := data.get("s"):
         data["q"] = search_open(request.session.get(SEARCHES_SESSION_KEY, {}).get(token, ""))
-    scope = access.neighbourhood_ids(request.user)
+    scope = staff.neighbourhood_ids(request.user)
     neighbourhoods = Neighbourhood.objects.all() if scope is None else Neighbourhood.objects.filter(id__in=scope)
     form = QueueFilterForm(
         data or None,
@@ -117,7 +96,7 @@ def queue_view(request):
                 "page": page,
                 "query": query.urlencode(),
                 "has_roster": RosterVersion.objects.filter(is_current=True).exists(),
-                **_staff_context(request),
+                **staff_context(request),
             },
         )
     )
@@ -160,7 +139,7 @@ def _case_context(request, application, forms=None):
     documents = list(application.documents.select_related("document_type"))
     return {
         "application": application,
-        "id_number": application.id_number if access.may_see_full_id_numbers(request.user) else application.masked_id_number,
+        "id_number": application.id_number if staff.may_see_full_id_numbers(request.user) else application.masked_id_number,
         "categories": application.categories.all(),
         "documents": documents,
         "events": application.events.select_related("actor"),
@@ -168,9 +147,9 @@ def _case_context(request, application, forms=None):
         "outstanding": outstanding_pages(application) if application.status == Status.NEEDS_MORE else [],
         "may_upload": access.may_take(request.user, Action.RESUBMIT),
         "notices": notices_for_case(application),
-        "may_resend_notices": access.may_resend_notices(request.user),
+        "may_resend_notices": staff.may_resend_notices(request.user),
         "roster_match": roster_match_of(application),
-        **_staff_context(request),
+        **staff_context(request),
     }
 
 
@@ -287,7 +266,7 @@ STAFF_DESK = wizard.Desk(
     session_key="staff_drafts",
     base_template="review/base.html",
     first_steps=("channel",),
-    neighbourhood_scope=lambda request: access.neighbourhood_ids(request.user),
+    neighbourhood_scope=lambda request: staff.neighbourhood_ids(request.user),
     on_submitted=_filed_by_staff,
     form_overrides={"who": StaffWhoForm, "proxy": StaffProxyForm},
     # The reference of a person's open case, only if it is within this staff member's scope.
@@ -299,17 +278,17 @@ STAFF_DESK = wizard.Desk(
 
 
 def _filing_programme(request, code) -> Programme:
-    if not access.may_file(request.user):
+    if not staff.may_file(request.user):
         raise Http404
     return get_object_or_404(Programme, code=code)
 
 
 @staff_required
 def file_start_page(request, code=None):
-    if not access.may_file(request.user):
+    if not staff.may_file(request.user):
         raise Http404
     programmes = [p for p in Programme.objects.all() if p.is_open()]
-    return render(request, "review/file_start.html", {"programmes": programmes, **_staff_context(request)})
+    return render(request, "review/file_start.html", {"programmes": programmes, **staff_context(request)})
 
 
 @staff_required
@@ -378,7 +357,7 @@ def _attach_readable_details(entries) -> None:
 
 @staff_required
 def audit_view(request):
-    if not access.may_read_audit(request.user):
+    if not staff.may_read_audit(request.user):
         raise Http404
     form = AuditFilterForm(request.GET or None)
     entries = AuditEntry.objects.select_related("actor")
@@ -399,5 +378,5 @@ def audit_view(request):
     query = request.GET.copy()
     query.pop("page", None)
     return no_store(
-        render(request, "review/audit.html", {"form": form, "page": page, "query": query.urlencode(), **_staff_context(request)})
+        render(request, "review/audit.html", {"form": form, "page": page, "query": query.urlencode(), **staff_context(request)})
     )

@@ -1,0 +1,61 @@
+"""Which of the subsidy's cases a member of staff may see, and which actions they may take.
+
+The scope is the staff rule (``core.staff.neighbourhood_ids``) applied to cases: anything outside
+answers 404, the same as a case that does not exist, so a typed URL reveals nothing. Views, the
+API and exports call these helpers; none writes its own filter.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from jiedao.core.models import Role
+from jiedao.core.staff import in_scope, staff_role
+
+from .lifecycle import Action
+from .models import Application, Document
+
+# Who may take each action. Workers do the first check with the resident (start review, ask for
+# material, withdraw at the resident's request) and send material in for them; decisions and
+# payments belong to the renovation office.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    Action.START_REVIEW: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
+    Action.REQUEST_MORE: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
+    Action.RESUBMIT: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
+    Action.APPROVE: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.REJECT: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.RECORD_PAYMENT: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.WITHDRAW: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
+}
+
+
+def applications_for_staff(user) -> QuerySet[Application]:
+    return in_scope(Application.objects.all(), user)
+
+
+def case_for_staff(user, reference: str) -> Application:
+    application = (
+        applications_for_staff(user)
+        .select_related("programme", "neighbourhood", "block", "filed_by")
+        .filter(reference=reference)
+        .first()
+    )
+    if application is None:
+        raise Http404
+    return application
+
+
+def document_for_staff(user, document_id: int) -> Document:
+    document = (
+        Document.objects.select_related("application", "document_type")
+        .filter(pk=document_id, application__in=applications_for_staff(user))
+        .first()
+    )
+    if document is None:
+        raise Http404
+    return document
+
+
+def may_take(user, action: str) -> bool:
+    return staff_role(user) in ACTION_ROLES.get(action, frozenset())
