@@ -15,7 +15,7 @@ from jiedao.api.models import DeliveryState, WebhookDelivery
 from jiedao.api.services import webhook_register
 from jiedao.intake.models import Application
 from jiedao.notices import worker as notices_worker
-from jiedao.review.services import IllegalTransition, application_transition
+from jiedao.intake.transitions import IllegalTransition, application_transition
 from tests.api.conftest import submit
 
 

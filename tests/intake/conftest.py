@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 
 from jiedao.core.models import Role, StaffProfile
-from jiedao.review.services import application_transition
+from jiedao.intake.transitions import application_transition
 
 
 def request_hukou(application):

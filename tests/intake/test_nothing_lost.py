@@ -23,7 +23,7 @@ from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application, Document, DraftPhoto
 from jiedao.intake.photos import process_photo
 from jiedao.intake.views import resident_access_grant
-from jiedao.review.services import application_transition
+from jiedao.intake.transitions import application_transition
 from tests.api.conftest import issue, submit as api_submit
 from tests.conftest import photo_bytes, sign_in, stored_files, valid_answers
 from tests.review.conftest import CaseMaker, make_staff
@@ -159,7 +159,7 @@ def test_a_residents_supplement_upload_failing_on_the_third_photo_keeps_no_page(
 
 
 def services_outstanding(case):
-    from jiedao.review.services import outstanding_pages
+    from jiedao.intake.transitions import outstanding_pages
 
     return outstanding_pages(case)
 

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from jiedao.core.models import Role, StaffProfile
-from jiedao.review.services import Payment, application_transition
+from jiedao.intake.transitions import Payment, application_transition
 from tests.intake.test_resident_access import case, look_up, open_case, sms_console  # noqa: F401 (fixtures)
 
 

@@ -20,7 +20,7 @@ from jiedao.intake.models import Application, Document
 from jiedao.intake.retention import ANONYMISED_NAME, AUDIT_RETENTION, audit_prune, retention_run
 from jiedao.intake.tallies import tallies_rebuild
 from jiedao.reports.selectors import programme_stats
-from jiedao.review.services import Payment, application_transition
+from jiedao.intake.transitions import Payment, application_transition
 from tests.conftest import stored_files, stored_photos_for, valid_answers
 from tests.review.conftest import make_staff
 

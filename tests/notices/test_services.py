@@ -10,7 +10,7 @@ from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application
 from jiedao.notices.models import Event, Notice, NoticeStatus
 from jiedao.notices.services import Receipt, notice_resend, receipt_apply
-from jiedao.review.services import IllegalTransition, application_transition
+from jiedao.intake.transitions import IllegalTransition, application_transition
 from tests.notices.conftest import drain, later
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +108,7 @@ def test_a_report_settles_a_send_whose_answer_never_came(sms, gateway, make_case
 def test_a_reference_reminder_goes_to_the_cases_phones_at_most_once_a_day_within_the_number_limits(
     sms, gateway, make_case, t0
 ):
-    from jiedao.notices.services import reference_reminder_queue
+    from jiedao.intake.sms import reference_reminder_queue
 
     sms.JIEDAO_SMS_PER_NUMBER_LIMITS = [(60, 1)]
     application = make_case()

@@ -148,7 +148,7 @@ def test_staff_outside_the_case_or_without_the_right_cannot_resend(client, yt_wo
 
 def test_the_reject_form_warns_that_the_reason_goes_out_by_sms(client, reviewer, make_case, sms):
     from jiedao.intake.lifecycle import Action
-    from jiedao.review.services import application_transition
+    from jiedao.intake.transitions import application_transition
 
     application = application_transition(application=make_case(), action=Action.START_REVIEW, actor=reviewer)
     sign_in(client, reviewer)

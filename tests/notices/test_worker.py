@@ -19,7 +19,7 @@ from jiedao.intake.lifecycle import Action
 from jiedao.notices import worker
 from jiedao.notices.models import Notice, NoticeStatus
 from jiedao.notices.providers import HttpJsonProvider
-from jiedao.review.services import Payment, application_transition
+from jiedao.intake.transitions import Payment, application_transition
 from tests.notices.conftest import GATEWAY_TOKEN, database_url, drain, later, statuses
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.tallies import tallies_rebuild
 from jiedao.reports.selectors import programme_stats
-from jiedao.review.services import Payment, application_transition
+from jiedao.intake.transitions import Payment, application_transition
 from tests.conftest import sign_in
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")

@@ -9,7 +9,7 @@ from jiedao.core.models import AuditAction, AuditEntry
 from jiedao.lib.validators import mask_id_number
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application
-from jiedao.review.services import application_transition
+from jiedao.intake.transitions import application_transition
 from tests.conftest import sign_in
 
 

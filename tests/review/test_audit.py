@@ -7,7 +7,7 @@ from django.db.models.deletion import ProtectedError
 from jiedao.core.models import AuditAction, AuditEntry
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application
-from jiedao.review.services import application_transition
+from jiedao.intake.transitions import application_transition
 from tests.review.conftest import file_for_resident
 from tests.review.conftest import queue_get
 from tests.conftest import sign_in

@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 from django.utils import timezone
 
 from jiedao.intake.lifecycle import Action, Status
-from jiedao.review.services import application_transition
+from jiedao.intake.transitions import application_transition
 from tests.conftest import sign_in
 
 

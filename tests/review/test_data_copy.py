@@ -9,7 +9,7 @@ import pytest
 
 from jiedao.core.models import AuditAction, AuditEntry
 from jiedao.intake.lifecycle import Action
-from jiedao.review.services import application_transition
+from jiedao.intake.transitions import application_transition
 from tests.conftest import sign_in
 
 

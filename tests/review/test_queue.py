@@ -9,7 +9,7 @@ from jiedao.lib.validators import mask_id_number
 from jiedao.intake.demo import demo_id_number
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application
-from jiedao.review.services import application_transition
+from jiedao.intake.transitions import application_transition
 from tests.review.conftest import queue_get
 from tests.conftest import sign_in
 
@@ -223,7 +223,7 @@ def test_the_queue_count_from_the_tallies_matches_the_cases_for_every_role_and_f
 ):
     from jiedao.intake.access import applications_for_staff
     from jiedao.review.selectors import QueueFilters, queue, queue_count
-    from jiedao.review.services import application_transition
+    from jiedao.intake.transitions import application_transition
     from jiedao.intake.lifecycle import Action, Status
 
     cases = [make_case() for _ in range(3)] + [make_case(neighbourhood="yongtai", block="block-241") for _ in range(2)]

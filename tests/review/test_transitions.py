@@ -12,7 +12,7 @@ from jiedao.core.models import AuditAction, AuditEntry, Role
 from jiedao.intake.demo import load_places
 from jiedao.intake.lifecycle import Action, Status, allowed_actions
 from jiedao.intake.models import Application, ApplicationEvent, Document, PaymentMethod, Via
-from jiedao.review.services import (
+from jiedao.intake.transitions import (
     IllegalTransition,
     Payment,
     application_add_documents,

@@ -2,7 +2,7 @@
 
 Thin by design: each operation checks the token's rights, translates the partner's shape into the
 services' arguments and back, and calls the same services as the web pages
-(``intake.services.application_submit_uploads``, ``review.services.application_transition`` and
+(``intake.services.application_submit_uploads``, ``intake.transitions.application_transition`` and
 ``application_add_documents``, ``reports.selectors.programme_stats``). Domain errors are mapped to
 HTTP answers once, in the exception handlers below.
 
@@ -43,7 +43,7 @@ from jiedao.intake.services import application_submit_uploads
 from jiedao.intake.wizard import photo_rejection_message
 from jiedao.reports.selectors import programme_stats
 from jiedao.intake import access
-from jiedao.review.services import IllegalTransition, Payment, application_add_documents, application_transition, outstanding_pages
+from jiedao.intake.transitions import IllegalTransition, Payment, application_add_documents, application_transition, outstanding_pages
 
 from . import schemas
 from .models import ApiToken, PartnerSubmission

@@ -1,8 +1,9 @@
 """Queueing a partner's webhook in the transaction of the status change (the SMS outbox pattern).
 
-``webhook_queue_for`` is the one call the services make (``review.services._move`` for every
-transition, the API's submit for the first status). It writes a row and nothing else: if the
-change rolls back, no webhook exists; if it commits, the worker (``api.webhooks``) sends it. It
+``webhooks_on_case_event`` subscribes to the case's events (``api.apps``) and so runs inside the
+transaction of every transition; the partner's submit (``services.partner_submit``) queues the
+first status itself, once the case is linked to the partner. Each writes a row and nothing else: if
+the change rolls back, no webhook exists; if it commits, the worker (``api.webhooks``) sends it. It
 does nothing for an application no partner submitted, or whose partner has no webhook address.
 """
 
@@ -12,6 +13,8 @@ import datetime as dt
 import uuid
 
 from django.utils import timezone
+
+from jiedao.intake.events import CaseEvent, CaseEventKind
 
 from .models import WebhookDelivery
 
@@ -46,3 +49,13 @@ def webhook_queue_for(application, *, previous: str = "", note: str = "", now: d
         created_at=now,
         next_attempt_at=now,
     )
+
+
+def webhooks_on_case_event(event: CaseEvent) -> None:
+    if event.kind == CaseEventKind.TRANSITIONED:
+        webhook_queue_for(event.application, previous=event.previous_status, note=event.note, now=event.at)
+    elif event.kind == CaseEventKind.ANONYMISED:
+        # The reviewer's note went to the partner too; retention takes it out of what is kept.
+        for delivery in WebhookDelivery.objects.filter(application=event.application).exclude(payload__note=""):
+            delivery.payload = {**delivery.payload, "note": ""}
+            delivery.save(update_fields=["payload"])

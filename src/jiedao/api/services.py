@@ -3,7 +3,7 @@ turning a partner's form into the answers ``intake.services.application_submit``
 
 No rule of an application lives here: the answers go through ``application_submit`` (which runs
 ``intake.forms.clean_answers`` and the consent form), transitions through
-``review.services.application_transition``. What is here is translation of the partner's shape
+``intake.transitions.application_transition``. What is here is translation of the partner's shape
 (one ``address`` string, one ``consent`` flag) into the web form's fields, and back for errors.
 """
 

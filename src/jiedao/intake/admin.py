@@ -44,7 +44,7 @@ class DocumentInline(admin.TabularInline):
 
 @admin.register(Application)
 class ApplicationAdmin(admin.ModelAdmin):
-    """Read-only here: cases change through the review services, which keep the history."""
+    """Read-only here: cases change through the services (intake.services, intake.transitions), which keep the history."""
 
     list_display = ["reference", "applicant_name", "masked_id_number", "neighbourhood", "block", "channel", "status", "submitted_at"]
     list_filter = ["programme", "status", "channel", "neighbourhood", "block"]

@@ -8,6 +8,14 @@ class IntakeConfig(AppConfig):
     verbose_name = _("线上申请")
 
     def ready(self):
+        # Who acts when a case changes, inside the writing transaction (events.py says why).
+        from .events import case_events
+        from .sms import sms_on_case_event
+        from .tallies import tallies_on_case_event
+
+        case_events.subscribe(tallies_on_case_event)
+        case_events.subscribe(sms_on_case_event)
+
         # What the cached public pages show (page_cache.py) is forgotten when any of it is edited,
         # from the admin or a command alike. Cache upkeep only: no business rule hangs on these.
         from django.db.models.signals import m2m_changed, post_delete, post_save

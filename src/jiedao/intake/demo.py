@@ -231,7 +231,7 @@ def load_places() -> Programme:
 
 
 def load_samples(programme: Programme) -> int:
-    from jiedao.review.services import Payment, application_transition
+    from jiedao.intake.transitions import Payment, application_transition
 
     User = get_user_model()
     reviewer = User.objects.get(username="reviewer")

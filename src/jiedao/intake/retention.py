@@ -7,7 +7,8 @@ reference, programme, status, neighbourhood, block, categories, channel, dates, 
 line of its history (who, when, from which status to which). What identifies the person goes:
 the document photos (files and rows), name, ID number (token and hashes), phone, proxy, address
 below the block, the household note, and the free text written to the resident (history notes,
-SMS texts and parameters, partner webhook notes). The dashboard reads running tallies keyed by
+SMS texts and parameters, partner webhook notes: each app forgets its own, on the ``ANONYMISED``
+case event). The dashboard reads running tallies keyed by
 programme, day, neighbourhood, block, channel, category and status; none of these change, so
 neither do the figures, and ``tallies_rebuild`` gives the same numbers after a run.
 
@@ -29,6 +30,7 @@ from django.utils import timezone
 from jiedao.core.audit import audit_record
 from jiedao.core.models import AuditAction, AuditEntry
 
+from .events import CaseEvent, CaseEventKind, case_events
 from .lifecycle import CLOSED_STATUSES
 from .models import Application, ApplicationEvent, Document, Draft, DraftPhoto
 from .services import photo_delete
@@ -68,8 +70,6 @@ def application_anonymise(*, application: Application) -> list[str]:
     The caller deletes the files after the commit: a crash in between leaves only orphan files,
     which ``jiedao documents sweep`` removes, never a row pointing at a deleted photo.
     """
-    from jiedao.api.models import WebhookDelivery
-    from jiedao.notices.models import AccessCode, Notice
 
     with transaction.atomic():
         case = Application.objects.select_for_update().get(pk=application.pk)
@@ -109,11 +109,8 @@ def application_anonymise(*, application: Application) -> list[str]:
         )
         # History stays (status, who, when, channel); what was written to the resident goes.
         ApplicationEvent.objects.filter(application=case).update(note="")
-        Notice.objects.filter(application=case).update(phone="", text="", params={})
-        AccessCode.objects.filter(application=case).delete()
-        for delivery in WebhookDelivery.objects.filter(application=case).exclude(payload__note=""):
-            delivery.payload = {**delivery.payload, "note": ""}
-            delivery.save(update_fields=["payload"])
+        # The SMS outbox and the partner's webhooks forget their copies (their subscribers, in their apps).
+        case_events.publish(CaseEvent(kind=CaseEventKind.ANONYMISED, application=case, at=timezone.now()))
     # Document rows may share a file (a demo or a copy): only files nothing else uses are deleted.
     return [name for name in dict.fromkeys(files) if name]
 

@@ -26,11 +26,10 @@ from pypinyin import lazy_pinyin
 
 from jiedao.lib.ratelimit import Limit, Rate, address_key
 from jiedao.lib.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
-from jiedao.notices.models import Event
-from jiedao.notices.services import notice_queue
 
 from .forms import ConsentForm, clean_answers
 from .lifecycle import Status
+from .events import CaseEvent, CaseEventKind, case_events
 from .models import (
     Application,
     ApplicationEvent,
@@ -44,7 +43,6 @@ from .models import (
 )
 from .photos import ProcessedPhoto
 from .selectors import missing_pages, open_application_for, required_documents
-from .tallies import tally_submission
 
 logger = logging.getLogger(__name__)
 
@@ -231,9 +229,17 @@ def application_submit(
                 actor=filed_by,
                 channel=channel,
             )
-            tally_submission(application, categories)
-            # In the same transaction: no application without its notice, no notice without one.
-            notice_queue(application=application, event=Event.RECEIVED, now=now)
+            # In the same transaction: no application without its tallies and its notice, and no
+            # notice without an application (the subscribers are listed in intake.apps).
+            case_events.publish(
+                CaseEvent(
+                    kind=CaseEventKind.SUBMITTED,
+                    application=application,
+                    at=now,
+                    actor=filed_by,
+                    categories=tuple(categories),
+                )
+            )
     except IntegrityError:
         # Lost a race: a double-clicked submit or a second device. Answer as the winner did.
         if idempotency_key and (earlier := Application.objects.filter(idempotency_key=idempotency_key).first()):

@@ -1,7 +1,7 @@
 """Keeping the dashboard's running counts.
 
-Each write service calls one of these inside its own transaction, so a count can never disagree
-with the cases it counts. ``tallies_rebuild`` recomputes everything from the applications and
+``tallies_on_case_event`` subscribes to ``case_events`` and so runs inside the transaction of
+every submission and transition, so a count can never disagree with the cases it counts. ``tallies_rebuild`` recomputes everything from the applications and
 their history with a few GROUP BY queries: for data loaded in bulk, and as the check that the
 running counts are right.
 """
@@ -15,6 +15,7 @@ from django.db.models import Count, F
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from .events import CaseEvent, CaseEventKind
 from .lifecycle import Status
 from .models import (
     Application,
@@ -34,6 +35,13 @@ def _bump(model, field: str, by: int, **dimensions) -> None:
             model.objects.create(**dimensions, **{field: by})
     except IntegrityError:  # created meanwhile by a concurrent transaction
         model.objects.filter(**dimensions).update(**{field: F(field) + by})
+
+
+def tallies_on_case_event(event: CaseEvent) -> None:
+    if event.kind == CaseEventKind.SUBMITTED:
+        tally_submission(event.application, event.categories)
+    elif event.kind == CaseEventKind.TRANSITIONED:
+        tally_transition(event.application, event.previous_status, event.application.status, event.at)
 
 
 def tally_submission(application: Application, categories) -> None:

@@ -22,7 +22,7 @@ from jiedao.lib.http import no_store
 from jiedao.lib.ratelimit import Limit, Rate, address_key, client_address, rate_limit_count, rate_limit_peek
 from jiedao.lib.validators import mask_phone, normalize_phone
 from jiedao.notices import services as notice_services
-from jiedao.review.services import application_add_documents, outstanding_pages
+from .transitions import application_add_documents, outstanding_pages
 
 from . import wizard
 from .lifecycle import RESIDENT_EXPLANATIONS, Status

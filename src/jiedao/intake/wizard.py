@@ -22,9 +22,9 @@ from jiedao.lib.context_processors import remember_text_size
 from jiedao.lib.errors import DomainError, DuplicateApplication, StorageUnavailable, ValidationFailed
 from jiedao.lib.http import no_store, private_photo_response
 from jiedao.lib.ratelimit import client_address, rate_limit_hit
-from jiedao.notices import services as notice_services
 
 from . import services
+from .sms import reference_reminder_queue
 from .forms import AddressForm, ApplicantForm, CategoriesForm, ChannelForm, ConsentForm, ProxyForm, WhoForm
 from .forms import with_phone
 from .models import Application, Channel, DocumentType, Draft, DraftPhoto, Programme
@@ -248,7 +248,7 @@ def duplicate_message(desk: Desk, request, programme: Programme, draft: Draft, e
             "reference": existing.reference
         }
     if existing is not None:
-        notice_services.reference_reminder_queue(application=existing)
+        reference_reminder_queue(application=existing)
     neighbourhood = programme.neighbourhoods.filter(code=draft.answers.get("neighbourhood") or "").first()
     phone = (neighbourhood.committee_phone if neighbourhood else "") or programme.subdistrict.office_phone
     if phone:

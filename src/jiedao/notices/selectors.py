@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from jiedao.core.staff import in_scope
+
 from .models import Event, Notice, NoticeStatus
 
 
@@ -12,12 +14,13 @@ def notices_for_case(application) -> list[Notice]:
     return list(Notice.objects.filter(application=application).prefetch_related("resends").order_by("created_at", "id"))
 
 
-def failed_notices(applications: QuerySet) -> QuerySet[Notice]:
-    """Failed notices not resent yet, of the given (already scoped) applications, newest first.
+def failed_notices(user) -> QuerySet[Notice]:
+    """Failed notices not resent yet, of the cases in the user's neighbourhoods, newest first.
 
     Access codes are left out: a code is only worth its ten minutes, and the resident asks again."""
     return (
-        Notice.objects.filter(status=NoticeStatus.FAILED, application__in=applications, resends__isnull=True)
+        in_scope(Notice.objects.all(), user, "application__neighbourhood")
+        .filter(status=NoticeStatus.FAILED, resends__isnull=True)
         .exclude(event=Event.ACCESS_CODE)
         .select_related("application")
         .order_by("-failed_at", "-created_at")

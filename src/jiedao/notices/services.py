@@ -1,10 +1,9 @@
 """Writes of the SMS outbox: queueing a notice, resending a failed one, applying delivery reports.
 
-``notice_queue`` is called inside the transaction that changes the case (``application_submit``,
-``application_transition``) and only writes rows: if the transition rolls back, no message exists;
-if it commits, the worker will send it. Nothing here talks to a provider. The one free-text
-parameter, a reviewer's reason for rejecting, goes through ``redact`` first (names, long numbers,
-category and sensitive document names), as a safety net behind the form's warning.
+``notice_queue`` is called inside the transaction that changes the case (by ``intake.sms``, which
+subscribes to the case's events) and only writes rows: if the change rolls back, no message
+exists; if it commits, the worker will send it. Nothing here talks to a provider, and nothing here
+knows a service: which event sends which text with which values is the service's (``intake.sms``).
 
 Delivery reports are applied idempotently: a report for a notice that is already delivered or
 failed changes nothing, so a report the provider pushes twice is harmless.
@@ -20,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import logging
-import re
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -38,12 +36,10 @@ from jiedao.lib.errors import DomainError
 from jiedao.core.models import AuditAction
 from jiedao.lib.ratelimit import Limit, Rate, address_key, hashed, rate_limit_hit
 from jiedao.lib.normalize import normalize_code, normalize_phone
-from jiedao.intake.models import Application, Category, DocumentType
 
 from .models import FINAL_STATUSES, AccessCode, Event, Notice, NoticeStatus, Recipient
 from .templates import (
     ACCESS_CODE_EXPIRED,
-    EVENT_FOR_STATUS,
     MASKED_CODE,
     TEMPLATES,
     build_params,
@@ -59,45 +55,19 @@ def _recipients(application) -> list[tuple[str, str]]:
     return recipients
 
 
-def _documents(application) -> str:
-    names: list[str] = []
-    for document in application.missing_documents.all():
-        name = document.sms_name or document.name
-        if name not in names:  # two sensitive documents both read 证明材料: say it once
-            names.append(name)
-    return "、".join(names)
+def notice_queue(
+    *, application, event: str, values: dict[str, str] | None = None, now: dt.datetime | None = None
+) -> list[Notice]:
+    """Write the notice of ``event`` for the applicant (and the proxy) into the outbox.
 
-
-_ID_OR_PHONE = re.compile(r"\d{6,}[\dXx]?")
-
-
-def redact(text: str, application) -> str:
-    """A reviewer's free text made safe for an SMS, in case it names what a notice never may:
-    the applicant's or proxy's name and any long number (ID, phone) become ***, a category name
-    becomes 特殊对象, a sensitive document's name becomes its SMS name (e.g. 证明材料). The form's
-    help text asks reviewers not to write such things; this is the safety net, not the rule."""
-    replacements = {name: "***" for name in (application.applicant_name, application.proxy_name) if name}
-    for category in Category.objects.filter(programme_id=application.programme_id):
-        for name in (category.name, category.name_en):
-            if name:
-                replacements[name] = "特殊对象"
-    for document in DocumentType.objects.filter(programme_id=application.programme_id).exclude(sms_name=""):
-        replacements[document.name] = document.sms_name
-    for name in sorted(replacements, key=len, reverse=True):  # longest first: 残疾人 before 残疾
-        text = text.replace(name, replacements[name])
-    return _ID_OR_PHONE.sub("***", text)
-
-
-def notice_queue(*, application, event: str, reason: str = "", now: dt.datetime | None = None) -> list[Notice]:
-    """Write the notice of ``event`` for the applicant (and the proxy) into the outbox."""
+    ``values`` are the template's parameters beyond the reference and the site address, already
+    made safe for an SMS by the service that sends it (``intake.sms``); each is cut to the
+    provider's limit here."""
     now = now or timezone.now()
     template = TEMPLATES[event]
-    values = {"reference": application.reference, "site": settings.JIEDAO_SMS_SITE}
-    if "reason" in template.params:
-        values["reason"] = redact(reason, application)
-    if "documents" in template.params:
-        values["documents"] = _documents(application)
-    params = build_params(template, values)
+    params = build_params(
+        template, {"reference": application.reference, "site": settings.JIEDAO_SMS_SITE, **(values or {})}
+    )
     text = template.render(params)
     notices = [
         Notice(
@@ -117,35 +87,15 @@ def notice_queue(*, application, event: str, reason: str = "", now: dt.datetime 
     return Notice.objects.bulk_create(notices)
 
 
-def notice_queue_for_status(*, application, note: str = "", now: dt.datetime | None = None) -> list[Notice]:
-    """The notice for the status the case has just reached, if that status matters to the resident."""
-    event = EVENT_FOR_STATUS.get(application.status)
-    if event is None:
-        return []
-    return notice_queue(application=application, event=event, reason=note if event == Event.REJECTED else "", now=now)
+def notices_recent(*, application, event: str, since: dt.datetime) -> bool:
+    return Notice.objects.filter(application=application, event=event, created_at__gt=since).exists()
 
 
-REFERENCE_REMINDER_EVERY = dt.timedelta(days=1)
-
-
-def reference_reminder_queue(*, application, now: dt.datetime | None = None) -> list[Notice]:
-    """Send the case's reference to its own phones (applicant and proxy), because someone tried
-    to apply again with its ID number: they are told only that the reference went by SMS.
-
-    At most one reminder per case in ``REFERENCE_REMINDER_EVERY``: whoever keeps typing the number
-    cannot turn the check into a stream of texts to the resident. The notices go through the
-    outbox like any other, so the worker's per-number limits apply too. Returns the notices
-    queued (none when one was queued within the day)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        # The case's row lock (PostgreSQL; SQLite's write lock) serialises two checks at once.
-        Application.objects.select_for_update().filter(pk=application.pk).values_list("pk", flat=True).first()
-        recent = Notice.objects.filter(
-            application=application, event=Event.REFERENCE_REMINDER, created_at__gt=now - REFERENCE_REMINDER_EVERY
-        )
-        if recent.exists():
-            return []
-        return notice_queue(application=application, event=Event.REFERENCE_REMINDER, now=now)
+def notices_forget(*, application) -> None:
+    """Retention: what was written to the resident goes (texts, parameters, phones, codes); that a
+    notice was sent, when and with which outcome stays."""
+    Notice.objects.filter(application=application).update(phone="", text="", params={})
+    AccessCode.objects.filter(application=application).delete()
 
 
 class NoticeNotResendable(DomainError):

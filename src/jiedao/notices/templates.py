@@ -82,7 +82,7 @@ TEMPLATES: dict[str, SmsTemplate] = {
         ),
         # Queued when the ID number of an open case is typed into a new application: the reference
         # is sent here, to the phones registered on the case, and never shown on the page
-        # (services.reference_reminder_queue, at most one a day per case).
+        # (intake.sms.reference_reminder_queue, at most one a day per case).
         SmsTemplate(
             Event.REFERENCE_REMINDER,
             "您的帮困补助申请正在办理，受理编号{reference}，无需重复申请。可在{site}用受理编号和手机号查询进度。如不是您或家人在申请，请联系居委会。",

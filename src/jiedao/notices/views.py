@@ -32,8 +32,7 @@ from jiedao.core.audit import client_ip
 from jiedao.lib.errors import DomainError
 from jiedao.lib.http import no_store
 from jiedao.core import staff
-from jiedao.intake import access
-from jiedao.core.staff import staff_context, staff_required
+from jiedao.core.staff import in_scope, staff_context, staff_required
 
 from .models import Notice
 from .selectors import failed_notices
@@ -136,7 +135,7 @@ def receipt(request, provider):
 
 @staff_required
 def failed_list(request):
-    notices = failed_notices(access.applications_for_staff(request.user))
+    notices = failed_notices(request.user)
     page = Paginator(notices, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -153,8 +152,8 @@ def resend(request, notice_id):
     if not staff.may_resend_notices(request.user):
         raise Http404
     notice = (
-        Notice.objects.select_related("application")
-        .filter(pk=notice_id, application__in=access.applications_for_staff(request.user))
+        in_scope(Notice.objects.select_related("application"), request.user, "application__neighbourhood")
+        .filter(pk=notice_id)
         .first()
     )
     if notice is None:

@@ -38,7 +38,7 @@ from jiedao.reports.selectors import roster_match_of
 
 from .forms import AuditFilterForm, QueueFilterForm, TransitionForm
 from .selectors import QueueFilters, queue, queue_count, search_kind, search_open, search_seal
-from .services import Payment, application_add_documents, application_transition, outstanding_pages
+from jiedao.intake.transitions import Payment, application_add_documents, application_transition, outstanding_pages
 
 PAGE_SIZE = 30
 

@@ -1,10 +1,13 @@
-"""Writes of the back office: moving a case through its life, and adding requested documents.
+"""A case's life after it is submitted: moving it through its lifecycle, and adding requested documents.
 
-Every transition goes through ``application_transition``: it locks the case, checks the one table
-of allowed transitions (``intake.lifecycle.TRANSITIONS``) against the status *now* — not the
-status the reviewer saw — and writes the new status, a history entry and an audit entry together.
-Two reviewers approving at the same moment: the first wins, the second is told the case has
-already changed and nothing else happens.
+Every transition goes through ``application_transition``, whoever asks (the back office, the
+partner API, a resident's supplement, a command): it locks the case, checks the one table of
+allowed transitions (``lifecycle.TRANSITIONS``) against the status *now* — not the status the
+reviewer saw — and writes the new status, a history entry and an audit entry together, then
+publishes a ``CaseEvent`` to ``events.case_events`` inside the same transaction, so that the
+subscribers' rows (the tallies, the resident's SMS, the partner's webhook) commit or roll back
+with it. Two reviewers approving at the same moment: the first wins, the second is told the case
+has already changed and nothing else happens.
 """
 
 from __future__ import annotations
@@ -18,17 +21,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from jiedao.api.outbox import webhook_queue_for
 from jiedao.core.audit import audit_record
-from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.core.models import AuditAction
-from jiedao.intake.lifecycle import TRANSITIONS, Action, Status
-from jiedao.intake.models import Application, ApplicationEvent, Document, PaymentMethod, Via
-from jiedao.intake.photos import ProcessedPhoto
-from jiedao.intake.selectors import missing_pages
-from jiedao.intake.services import photo_delete, photo_store
-from jiedao.intake.tallies import tally_transition
-from jiedao.notices.services import notice_queue_for_status
+from jiedao.lib.errors import DomainError, ValidationFailed
+
+from .events import CaseEvent, CaseEventKind, case_events
+from .lifecycle import TRANSITIONS, Action, Status
+from .models import Application, ApplicationEvent, Document, PaymentMethod, Via
+from .photos import ProcessedPhoto
+from .selectors import missing_pages
+from .services import photo_delete, photo_store
 
 
 @dataclass(frozen=True)
@@ -92,19 +94,34 @@ def application_transition(
             documents = list(case.programme.document_types.filter(code__in=missing_document_codes))
             if len(documents) != len(set(missing_document_codes)):
                 raise ValidationFailed({"missing_documents": [_("请从列表中选择材料。")]})
-        _move(case, action, actor=actor, via=via, note=note, now=now)
+        previous = _move(case, action, actor=actor, via=via, note=note, now=now)
         if action == Action.REQUEST_MORE:
             case.missing_documents.set(documents)
         elif action == Action.RECORD_PAYMENT:
             case.paid_amount, case.paid_on, case.payment_method = payment.amount, payment.paid_on, payment.method
             case.save(update_fields=["paid_amount", "paid_on", "payment_method"])
-        # The resident's SMS, now that the case's data is final (the requested documents are set).
-        notice_queue_for_status(application=case, note=note, now=now)
+        # Published once the case's data is final (the requested documents are set): the SMS names them.
+        _publish(case, previous, action=action, actor=actor, note=note, now=now)
         audit_record(actor=actor, action=AuditAction.TRANSITION, reference=case.reference, ip=ip, transition=action)
     return case
 
 
-def _move(case: Application, action: str, *, actor, via: str, note: str, now: dt.datetime) -> None:
+def _publish(case: Application, previous: str, *, action: str, actor, note: str, now: dt.datetime) -> None:
+    case_events.publish(
+        CaseEvent(
+            kind=CaseEventKind.TRANSITIONED,
+            application=case,
+            at=now,
+            previous_status=previous,
+            action=action,
+            note=note,
+            actor=actor,
+        )
+    )
+
+
+def _move(case: Application, action: str, *, actor, via: str, note: str, now: dt.datetime) -> str:
+    """Write the new status and its history entry; returns the status the case had."""
     sources, target = TRANSITIONS[action]
     if case.status not in sources:
         raise IllegalTransition(
@@ -129,8 +146,7 @@ def _move(case: Application, action: str, *, actor, via: str, note: str, now: dt
         channel=via,
         note=note,
     )
-    tally_transition(case, previous, target, now)
-    webhook_queue_for(case, previous=previous, note=note, now=now)  # the submitting partner's, if any
+    return previous
 
 
 def _last_request_at(case: Application) -> dt.datetime | None:
@@ -194,7 +210,8 @@ def application_add_documents(
                 actor=actor, action=AuditAction.ADD_DOCUMENTS, reference=case.reference, ip=ip, pages=len(stored)
             )
             if not outstanding_pages(case):
-                _move(case, Action.RESUBMIT, actor=actor, via=via, note="", now=now)
+                previous = _move(case, Action.RESUBMIT, actor=actor, via=via, note="", now=now)
+                _publish(case, previous, action=Action.RESUBMIT, actor=actor, note="", now=now)
     except BaseException:
         for _code, _page, name, _photo in stored:
             photo_delete(name)
