@@ -21,7 +21,7 @@ from jiedao.intake import services
 from jiedao.intake.demo import demo_id_number
 from jiedao.intake.models import Application, Draft
 from jiedao.reports.models import RosterEntry, RosterVersion
-from jiedao.review.selectors import QueueFilters, queue
+from jiedao.reports.queue import QueueFilters, queue
 from tests.api.conftest import issue
 from tests.conftest import sign_in, valid_answers
 from tests.review.conftest import CaseMaker, make_staff

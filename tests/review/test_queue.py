@@ -222,7 +222,7 @@ def test_the_queue_count_from_the_tallies_matches_the_cases_for_every_role_and_f
     make_case, reviewer, zj_worker, leader, programme
 ):
     from jiedao.intake.access import applications_for_staff
-    from jiedao.review.selectors import QueueFilters, queue, queue_count
+    from jiedao.reports.queue import QueueFilters, queue, queue_count
     from jiedao.intake.transitions import application_transition
     from jiedao.intake.lifecycle import Action, Status
 

@@ -28,6 +28,7 @@ from django.views.decorators.cache import never_cache
 
 from jiedao.lib.context_processors import LARGE_TEXT_COOKIE
 from jiedao.lib.http import no_store
+
 from .staff import staff_context
 from .staff_auth_middleware import is_staff_path
 

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from .models import Application, ApplicationEvent, Category, Document, DocumentType, Programme
+from .models import (
+    Application,
+    ApplicationEvent,
+    Category,
+    Document,
+    DocumentType,
+    Programme,
+)
 
 
 class CategoryInline(admin.StackedInline):

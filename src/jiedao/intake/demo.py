@@ -20,7 +20,14 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from jiedao.core.models import Block, BlockStreet, Neighbourhood, Role, StaffProfile, Subdistrict
+from jiedao.core.models import (
+    Block,
+    BlockStreet,
+    Neighbourhood,
+    Role,
+    StaffProfile,
+    Subdistrict,
+)
 from jiedao.lib.validators import id_check_char
 
 from . import services

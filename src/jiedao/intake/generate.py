@@ -67,8 +67,8 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
 from django.db.models import F, OuterRef, Subquery
 
-from jiedao.lib.crypto import id_hash
 from jiedao.core.models import Role, StaffProfile
+from jiedao.lib.crypto import id_hash
 from jiedao.lib.validators import id_check_char
 
 from .lifecycle import TRANSITIONS, Action, Status

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-
 from django.core.files.storage import default_storage
 from django.utils import timezone
 

@@ -17,9 +17,16 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.lib.crypto import EncryptedJSONField, decrypt, encrypt, id_hash, is_current, last4_hash
-from jiedao.lib.formatting import format_address
 from jiedao.core.models import BilingualName, Block, Neighbourhood, Subdistrict
+from jiedao.lib.crypto import (
+    EncryptedJSONField,
+    decrypt,
+    encrypt,
+    id_hash,
+    is_current,
+    last4_hash,
+)
+from jiedao.lib.formatting import format_address
 from jiedao.lib.validators import mask_id_number, mask_phone
 
 from .lifecycle import OPEN_STATUSES, Status

@@ -24,7 +24,15 @@ from __future__ import annotations
 import io
 import random
 
-from PIL import ExifTags, Image, ImageChops, ImageDraw, ImageFilter, ImageFont, TiffImagePlugin
+from PIL import (
+    ExifTags,
+    Image,
+    ImageChops,
+    ImageDraw,
+    ImageFilter,
+    ImageFont,
+    TiffImagePlugin,
+)
 
 __all__ = ["KINDS", "FORMATS", "sample_document_photo"]
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from jiedao.lib.crypto import id_hash
 from jiedao.core.models import Block, BlockStreet
+from jiedao.lib.crypto import id_hash
 from jiedao.lib.normalize import normalize_phone, normalize_reference
 
 from .lifecycle import OPEN_STATUSES

@@ -24,12 +24,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
+from jiedao.lib.errors import (
+    DomainError,
+    DuplicateApplication,
+    ProgrammeClosed,
+    StorageUnavailable,
+    ValidationFailed,
+)
 from jiedao.lib.ratelimit import Limit, Rate, address_key
-from jiedao.lib.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
 
+from .events import CaseEvent, CaseEventKind, case_events
 from .forms import ConsentForm, clean_answers
 from .lifecycle import Status
-from .events import CaseEvent, CaseEventKind, case_events
 from .models import (
     Application,
     ApplicationEvent,

@@ -15,14 +15,20 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from jiedao.lib.context_processors import remember_text_size
 from jiedao.core.audit import client_ip
+from jiedao.lib.context_processors import remember_text_size
 from jiedao.lib.errors import DomainError
 from jiedao.lib.http import no_store
-from jiedao.lib.ratelimit import Limit, Rate, address_key, client_address, rate_limit_count, rate_limit_peek
+from jiedao.lib.ratelimit import (
+    Limit,
+    Rate,
+    address_key,
+    client_address,
+    rate_limit_count,
+    rate_limit_peek,
+)
 from jiedao.lib.validators import mask_phone, normalize_phone
 from jiedao.notices import services as notice_services
-from .transitions import application_add_documents, outstanding_pages
 
 from . import wizard
 from .lifecycle import RESIDENT_EXPLANATIONS, Status
@@ -30,7 +36,9 @@ from .models import Application, Programme, Via
 from .page_cache import cached_public_page
 from .photos import PhotoRejected, process_photo
 from .selectors import application_for_resident, programmes_for_public
+from .transitions import application_add_documents, outstanding_pages
 from .wizard import PUBLIC_DESK, photo_rejection_message
+
 
 def home(request):
     return cached_public_page(

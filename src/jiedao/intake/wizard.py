@@ -19,17 +19,30 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from jiedao.lib.context_processors import remember_text_size
-from jiedao.lib.errors import DomainError, DuplicateApplication, StorageUnavailable, ValidationFailed
+from jiedao.lib.errors import (
+    DomainError,
+    DuplicateApplication,
+    StorageUnavailable,
+    ValidationFailed,
+)
 from jiedao.lib.http import no_store, private_photo_response
 from jiedao.lib.ratelimit import client_address, rate_limit_hit
 
 from . import services
-from .sms import reference_reminder_queue
-from .forms import AddressForm, ApplicantForm, CategoriesForm, ChannelForm, ConsentForm, ProxyForm, WhoForm
-from .forms import with_phone
+from .forms import (
+    AddressForm,
+    ApplicantForm,
+    CategoriesForm,
+    ChannelForm,
+    ConsentForm,
+    ProxyForm,
+    WhoForm,
+    with_phone,
+)
 from .models import Application, Channel, DocumentType, Draft, DraftPhoto, Programme
 from .photos import PhotoRejected, process_photo
 from .selectors import missing_pages, open_application_for, required_documents
+from .sms import reference_reminder_queue
 
 QUESTION_FORMS = {
     "channel": ChannelForm,

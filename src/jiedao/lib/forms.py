@@ -12,3 +12,9 @@ class LanguageColonForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", colon())
         super().__init__(*args, **kwargs)
+
+
+def iso_date_input() -> forms.DateInput:
+    # <input type=date> takes only YYYY-MM-DD; Chinese date formatting (2026/12/04) would leave it
+    # empty, and a pre-filled date would have to be typed again.
+    return forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})

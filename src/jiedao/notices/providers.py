@@ -45,7 +45,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 
-
 logger = logging.getLogger(__name__)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -355,7 +354,11 @@ class AliyunProvider(Provider):
 
     def send(self, notice) -> SendResult:
         from alibabacloud_dysmsapi20170525 import models
-        from darabonba.exceptions import RequiredArgumentException, ResponseException, ValidateException
+        from darabonba.exceptions import (
+            RequiredArgumentException,
+            ResponseException,
+            ValidateException,
+        )
 
         request = models.SendSmsRequest(
             phone_numbers=notice.phone,

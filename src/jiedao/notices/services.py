@@ -32,10 +32,10 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from jiedao.core.audit import audit_record
-from jiedao.lib.errors import DomainError
 from jiedao.core.models import AuditAction
-from jiedao.lib.ratelimit import Limit, Rate, address_key, hashed, rate_limit_hit
+from jiedao.lib.errors import DomainError
 from jiedao.lib.normalize import normalize_code, normalize_phone
+from jiedao.lib.ratelimit import Limit, Rate, address_key, hashed, rate_limit_hit
 
 from .models import FINAL_STATUSES, AccessCode, Event, Notice, NoticeStatus, Recipient
 from .templates import (

@@ -28,11 +28,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from jiedao.core import staff
 from jiedao.core.audit import client_ip
+from jiedao.core.staff import in_scope, staff_context, staff_required
 from jiedao.lib.errors import DomainError
 from jiedao.lib.http import no_store
-from jiedao.core import staff
-from jiedao.core.staff import in_scope, staff_context, staff_required
 
 from .models import Notice
 from .selectors import failed_notices

@@ -20,13 +20,12 @@ from jiedao.lib.formatting import join_names, parenthesised
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, Category, Channel, Programme
 from jiedao.core import staff
-from jiedao.review.selectors import queue
 from jiedao.core.staff import staff_context, staff_required
-from jiedao.review.views import queue_filters_from_request
 
 from . import charts
 from .excel import roster_template, write_workbook
 from .models import RosterVersion
+from .queue import queue, queue_filters_from_request
 from .selectors import export_id_number, programme_stats
 from .services import RosterRejected, roster_import
 

@@ -18,53 +18,39 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from jiedao.core import staff
 from jiedao.core.audit import audit_record, client_ip
+from jiedao.core.models import AuditAction, AuditEntry
+from jiedao.core.staff import staff_context, staff_required
+from jiedao.intake import access, wizard
+from jiedao.intake.forms import StaffProxyForm, StaffWhoForm
+from jiedao.intake.lifecycle import Action, Status, allowed_actions
+from jiedao.intake.models import Document, Programme, Via
+from jiedao.intake.photos import PhotoRejected, process_photo
+from jiedao.intake.transitions import (
+    Payment,
+    application_add_documents,
+    application_transition,
+    outstanding_pages,
+)
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import join_names, parenthesised
 from jiedao.lib.http import no_store, private_photo_response
-from jiedao.core.models import AuditAction, AuditEntry, Block, Neighbourhood
-from jiedao.intake import wizard
-from jiedao.intake.forms import StaffProxyForm, StaffWhoForm
-from jiedao.intake.lifecycle import Action, Status, allowed_actions
-from jiedao.intake.models import Category, Document, Programme, Via
-from jiedao.intake.photos import PhotoRejected, process_photo
 from jiedao.notices.selectors import notices_for_case
-
-from jiedao.core import staff
-from jiedao.core.staff import staff_context, staff_required
-from jiedao.intake import access
 from jiedao.reports.models import RosterVersion
+from jiedao.reports.queue import (
+    SEARCHES_SESSION_KEY,
+    queue,
+    queue_count,
+    queue_filters_from_request,
+    search_kind,
+    search_seal,
+)
 from jiedao.reports.selectors import roster_match_of
 
-from .forms import AuditFilterForm, QueueFilterForm, TransitionForm
-from .selectors import QueueFilters, queue, queue_count, search_kind, search_open, search_seal
-from jiedao.intake.transitions import Payment, application_add_documents, application_transition, outstanding_pages
+from .forms import AuditFilterForm, TransitionForm
 
 PAGE_SIZE = 30
-
-
-SEARCHES_SESSION_KEY = "queue_searches"
-
-
-def queue_filters_from_request(request) -> tuple[QueueFilterForm, QueueFilters]:
-    """The queue's filters from the address (and the search text from the session)."""
-    data = request.GET.copy()
-    data.pop("q", None)  # search text only ever arrives by POST (see _remember_search)
-    if token := data.get("s"):
-        data["q"] = search_open(request.session.get(SEARCHES_SESSION_KEY, {}).get(token, ""))
-    scope = staff.neighbourhood_ids(request.user)
-    neighbourhoods = Neighbourhood.objects.all() if scope is None else Neighbourhood.objects.filter(id__in=scope)
-    form = QueueFilterForm(
-        data or None,
-        neighbourhoods=neighbourhoods,
-        blocks=Block.objects.all(),
-        categories=Category.objects.all(),
-    )
-    filters = QueueFilters()
-    if form.is_bound:
-        form.is_valid()  # a mistyped date drops that filter only; the others still apply
-        filters = QueueFilters(**{name: value for name, value in form.cleaned_data.items() if value})
-    return form, filters
 
 
 @staff_required

@@ -2,7 +2,6 @@ from django import template
 from django.utils.html import format_html
 
 from jiedao.lib import formatting
-from jiedao.reports.selectors import match_from_annotations
 
 register = template.Library()
 
@@ -65,14 +64,6 @@ def split(text):
 @register.filter
 def field(form, name):
     return form[name]
-
-
-@register.filter
-def roster_match(application):
-    """The roster match of a queue row annotated by ``reports.selectors.with_roster_match``."""
-    if not hasattr(application, "on_roster"):
-        return None
-    return match_from_annotations(application.on_roster, application.roster_complete)
 
 
 

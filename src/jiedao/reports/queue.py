@@ -1,4 +1,9 @@
-"""The staff queue: filters and search, always inside what the user may see."""
+"""The staff queue: filters and search, always inside what the user may see.
+
+One read of the subsidy's cases, shared by the back office's queue page (``review``) and the
+queue's Excel export (``reports.views``): its filters (``QueueFilterForm``, read from the address
+by ``queue_filters_from_request``) and its selector (``queue``, ``queue_count``).
+"""
 
 from __future__ import annotations
 
@@ -6,18 +11,26 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from django import forms
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from jiedao.lib.crypto import InvalidToken, decrypt, encrypt, id_hash, last4_hash
-from jiedao.lib.normalize import normalize_id_number, normalize_phone, normalize_reference
-from jiedao.intake.lifecycle import CLOSED_STATUSES, OPEN_STATUSES
-from jiedao.intake.models import Application, StatusTally
-
-from jiedao.reports.selectors import roster_match_filter, with_roster_match
-
+from jiedao.core.models import Block, Neighbourhood
 from jiedao.core.staff import neighbourhood_ids
 from jiedao.intake.access import applications_for_staff
+from jiedao.intake.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
+from jiedao.intake.models import Application, Category, Channel, StatusTally
+from jiedao.lib.crypto import InvalidToken, decrypt, encrypt, id_hash, last4_hash
+from jiedao.lib.forms import LanguageColonForm, iso_date_input
+from jiedao.lib.normalize import (
+    normalize_id_number,
+    normalize_phone,
+    normalize_reference,
+)
+
+from .models import RosterMatch
+from .selectors import roster_match_filter, with_roster_match
 
 _ID_LAST4 = re.compile(r"^\d{3}[\dXx]$")
 _FULL_ID = re.compile(r"^\d{17}[\dXx]$")
@@ -170,3 +183,61 @@ def queue_count(user, filters: QueueFilters) -> int:
     if statuses is not None:
         tallies = tallies.filter(status__in=statuses)
     return tallies.aggregate(total=Sum("delta"))["total"] or 0
+
+
+class QueueFilterForm(LanguageColonForm):
+    q = forms.CharField(
+        label=_("搜索"),
+        required=False,
+        help_text=_("姓名、拼音或首字母（如 zzy）、身份证后4位、手机号或受理编号"),
+    )
+    neighbourhood = forms.ChoiceField(label=_("居民区"), required=False)
+    block = forms.ChoiceField(label=_("旧改地块"), required=False)
+    category = forms.ChoiceField(label=_("特殊对象类别"), required=False)
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部"))] + Status.choices)
+    channel = forms.ChoiceField(label=_("渠道"), required=False, choices=[("", _("全部"))] + Channel.choices)
+    submitted_from = forms.DateField(label=_("受理日期从"), required=False, widget=iso_date_input())
+    submitted_to = forms.DateField(label=_("到"), required=False, widget=iso_date_input())
+    roster = forms.ChoiceField(
+        label=_("在册户名单比对"), required=False, choices=[("", _("全部"))] + RosterMatch.choices
+    )
+    order = forms.ChoiceField(
+        label=_("排序"),
+        required=False,
+        choices=[("newest", _("最新受理在前")), ("waiting", _("等待最久在前（未办结）"))],
+    )
+
+    def __init__(self, *args, neighbourhoods, blocks, categories, **kwargs):
+        super().__init__(*args, **kwargs)
+        everything = [("", _("全部"))]
+        self.fields["neighbourhood"].choices = everything + [(n.code, n.display_name) for n in neighbourhoods]
+        self.fields["block"].choices = everything + [(b.code, b.display_name) for b in blocks]
+        # Categories of several programmes may share a code; one entry per code.
+        seen = {}
+        for category in categories:
+            seen.setdefault(category.code, category.display_name)
+        self.fields["category"].choices = everything + list(seen.items())
+
+
+SEARCHES_SESSION_KEY = "queue_searches"
+
+
+def queue_filters_from_request(request) -> tuple[QueueFilterForm, QueueFilters]:
+    """The queue's filters from the address (and the search text from the session)."""
+    data = request.GET.copy()
+    data.pop("q", None)  # search text only ever arrives by POST (see _remember_search)
+    if token := data.get("s"):
+        data["q"] = search_open(request.session.get(SEARCHES_SESSION_KEY, {}).get(token, ""))
+    scope = neighbourhood_ids(request.user)
+    neighbourhoods = Neighbourhood.objects.all() if scope is None else Neighbourhood.objects.filter(id__in=scope)
+    form = QueueFilterForm(
+        data or None,
+        neighbourhoods=neighbourhoods,
+        blocks=Block.objects.all(),
+        categories=Category.objects.all(),
+    )
+    filters = QueueFilters()
+    if form.is_bound:
+        form.is_valid()  # a mistyped date drops that filter only; the others still apply
+        filters = QueueFilters(**{name: value for name, value in form.cleaned_data.items() if value})
+    return form, filters
