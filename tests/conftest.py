@@ -6,9 +6,9 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import translation
 
-from jiedao.intake.demo import demo_id_number, load_places
+from jiedao.ops.demo import demo_id_number, load_places
 from jiedao.intake.photos import process_photo
-from jiedao.intake.sample_photos import sample_document_photo
+from jiedao.ops.sample_photos import sample_document_photo
 from jiedao.intake.selectors import required_documents
 from jiedao.intake.services import StoredPhoto, photo_store
 

@@ -41,7 +41,7 @@ def make_phone_photos(folder: Path) -> list[Path]:
     """Six distinct 12 MP JPEGs like a phone's: sample scene + sensor noise, q92, EXIF kept."""
     from PIL import Image, ImageChops
 
-    from jiedao.intake.sample_photos import sample_document_photo
+    from jiedao.ops.sample_photos import sample_document_photo
 
     paths = []
     for seed, (kind, size, orientation) in enumerate(PHOTOS, start=1):

@@ -23,7 +23,7 @@ SURGE_PHOTO_SIZE = (1280, 960)  # "small photos": a phone's reduced-size upload,
 
 
 def small_photo_files(tmp: Path) -> list[str]:
-    from jiedao.intake.sample_photos import sample_document_photo
+    from jiedao.ops.sample_photos import sample_document_photo
 
     folder = tmp / "small-photos"
     folder.mkdir(exist_ok=True)

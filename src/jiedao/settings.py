@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "jiedao.notices",
     "jiedao.reports",
     "jiedao.api",
+    "jiedao.ops",
     "ninja",  # serves the API docs' own Swagger UI files (no CDN)
 ]
 
@@ -570,7 +571,7 @@ JIEDAO_WORKER_EXTRA_ROUNDS = [*JIEDAO_WORKER_EXTRA_ROUNDS, "jiedao.notices.servi
 
 
 # ---------------------------------------------------------------------------------------------
-# Retention and backups (jiedao.intake.retention, jiedao.core.backup)
+# Retention and backups (jiedao.intake.retention, jiedao.ops.backup)
 
 # Closed cases (rejected, paid, withdrawn) keep their photos and personal data this many days
 # after closing; then `jiedao retention run` deletes the photos and anonymises the case.

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jiedao.api.models import ApiToken
 from jiedao.api.services import token_issue
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.selectors import required_documents
 from tests.conftest import photo_bytes
 

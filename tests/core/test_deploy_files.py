@@ -382,7 +382,7 @@ def test_the_image_is_slim_python_311_non_root_with_pinned_dependencies():
         "bookworm" in dockerfile()
         and "install --yes --no-install-recommends postgresql-client" in runs
     )
-    source = (ROOT / "src" / "jiedao" / "core" / "backup.py").read_text()
+    source = (ROOT / "src" / "jiedao" / "ops" / "backup.py").read_text()
     assert '"pg_dump"' in source and '"pg_restore"' in source
     for source in copied_into_image().values():
         assert (ROOT / source).exists(), source

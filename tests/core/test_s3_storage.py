@@ -25,7 +25,7 @@ import pytest
 from botocore.config import Config
 
 from jiedao.core.models import Role
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.housekeeping import orphans_sweep
 from jiedao.intake.models import Application, Document, DraftPhoto
 from jiedao.intake.photos import process_photo

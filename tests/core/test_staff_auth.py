@@ -417,7 +417,7 @@ def test_offices_that_insist_can_require_character_classes():
 
 
 def test_demo_accounts_get_one_device_however_often_the_demo_is_loaded(settings, tmp_path, programme):
-    from jiedao.intake.demo import STAFF, load_staff
+    from jiedao.ops.demo import STAFF, load_staff
 
     settings.DATA_DIR = tmp_path
     load_staff()
@@ -426,7 +426,7 @@ def test_demo_accounts_get_one_device_however_often_the_demo_is_loaded(settings,
 
 
 def test_the_demo_code_command_prints_a_code_that_signs_in(settings, tmp_path, client, capsys, programme):
-    from jiedao.intake.demo import load_staff
+    from jiedao.ops.demo import load_staff
 
     settings.DATA_DIR = tmp_path
     logins = load_staff()
@@ -439,7 +439,7 @@ def test_the_demo_code_command_prints_a_code_that_signs_in(settings, tmp_path, c
 
 
 def test_demo_codes_are_refused_in_production(settings, tmp_path, programme):
-    from jiedao.intake.demo import load_staff
+    from jiedao.ops.demo import load_staff
 
     settings.DATA_DIR = tmp_path
     load_staff()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from jiedao.intake.demo import demo_id_number, load_places
+from jiedao.ops.demo import demo_id_number, load_places
 from jiedao.intake.models import Application
 from tests.conftest import photo_bytes
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from jiedao.intake.demo import demo_id_number, demo_totp_code, load_places, load_staff
+from jiedao.ops.demo import demo_id_number, demo_totp_code, load_places, load_staff
 from jiedao.intake.models import Application, Channel
 from jiedao.notices.models import Event, Notice
 from tests.conftest import photo_bytes

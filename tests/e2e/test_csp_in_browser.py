@@ -6,7 +6,7 @@ under them and reports anything it refused (a script, a style, an image, a conne
 
 import pytest
 
-from jiedao.intake.demo import demo_id_number, load_places
+from jiedao.ops.demo import demo_id_number, load_places
 from tests.conftest import photo_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

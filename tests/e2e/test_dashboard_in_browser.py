@@ -2,7 +2,7 @@
 
 import pytest
 
-from jiedao.intake.demo import demo_load, demo_totp_code
+from jiedao.ops.demo import demo_load, demo_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

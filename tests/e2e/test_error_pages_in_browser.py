@@ -4,7 +4,7 @@ without JavaScript; the staff 404 in the back office's frame on a desktop."""
 
 import pytest
 
-from jiedao.intake.demo import load_places, load_staff
+from jiedao.ops.demo import load_places, load_staff
 from tests.e2e.test_back_office_in_browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

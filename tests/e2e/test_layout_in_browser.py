@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number, load_places
+from jiedao.ops.demo import demo_id_number, load_places
 from jiedao.intake.views import resident_access_grant, resident_lookup_remember
 from tests.conftest import photo_bytes, stored_photos_for, valid_answers
 from tests.intake.conftest import request_hukou

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django_otp.oath import TOTP
 
 from jiedao.core.models import Role, StaffProfile
-from jiedao.intake.demo import load_places
+from jiedao.ops.demo import load_places
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from jiedao.intake.demo import load_places
+from jiedao.ops.demo import load_places
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

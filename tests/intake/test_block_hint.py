@@ -4,7 +4,7 @@ address, using the places data (which roads and lanes lie in which block)."""
 import pytest
 
 from jiedao.core.models import Block, BlockStreet
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.forms import AddressForm
 from jiedao.intake.models import Draft
 from jiedao.intake.selectors import block_for_address

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number, load_places
+from jiedao.ops.demo import demo_id_number, load_places
 from jiedao.intake.models import Application, ReferenceCounter, SubmissionTally
 from tests.conftest import run_concurrently, stored_photos_for, valid_answers
 

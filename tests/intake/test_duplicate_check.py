@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from jiedao.core.models import Role
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.models import Application, Draft
 from jiedao.notices.models import Event, Notice
 from tests.conftest import sign_in, valid_answers

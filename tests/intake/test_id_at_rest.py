@@ -18,7 +18,7 @@ from jiedao.lib.crypto import is_current
 from jiedao.lib.errors import DuplicateApplication
 from jiedao.core.models import AuditEntry, Role
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.models import Application, Draft
 from jiedao.reports.models import RosterEntry, RosterVersion
 from jiedao.reports.queue import QueueFilters, queue

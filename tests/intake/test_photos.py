@@ -34,7 +34,7 @@ from jiedao.intake.photos import (
     ProcessedPhoto,
     process_photo,
 )
-from jiedao.intake.sample_photos import KINDS, sample_document_photo
+from jiedao.ops.sample_photos import KINDS, sample_document_photo
 
 RED = (230, 20, 20)
 BLUE = (20, 40, 230)

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jiedao.core.models import Role, StaffProfile
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.models import Application, Channel, DraftPhoto
 from tests.conftest import photo_bytes, sign_in
 

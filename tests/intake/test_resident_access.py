@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.notices import worker
 from jiedao.notices.models import AccessCode, Event, Notice, NoticeStatus
 from jiedao.notices.services import (

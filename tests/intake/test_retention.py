@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from jiedao.core.models import AuditEntry, Role
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application, Document
 from jiedao.intake.retention import ANONYMISED_NAME, AUDIT_RETENTION, audit_prune, retention_run

@@ -8,7 +8,7 @@ from django.utils import timezone
 from jiedao.lib.crypto import last4_hash
 from jiedao.lib.errors import DuplicateApplication, ProgrammeClosed, ValidationFailed
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, ApplicationEvent, Channel, Document, ReferenceCounter
 from jiedao.intake.photos import process_photo
@@ -183,7 +183,7 @@ def test_stale_drafts_are_purged_with_their_photos(programme, private_storage):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_get_unique_references():
-    from jiedao.intake.demo import load_places
+    from jiedao.ops.demo import load_places
 
     programme = load_places()
     photo_sets = [stored_photos_for(programme, ["disabled"]) for _ in range(8)]
@@ -203,7 +203,7 @@ def test_concurrent_submissions_get_unique_references():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_person_submitting_from_two_devices_at_once_gets_one_application():
-    from jiedao.intake.demo import load_places
+    from jiedao.ops.demo import load_places
 
     programme = load_places()
     photo_sets = [stored_photos_for(programme, ["disabled"]) for _ in range(4)]

@@ -4,7 +4,7 @@ from an SMS, read aloud, or on a Chinese keyboard that types full-width characte
 import pytest
 
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.notices.models import Event, Notice
 from tests.conftest import stored_photos_for, valid_answers
 

@@ -10,7 +10,7 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from jiedao.lib import crypto
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 
 NUMBER = demo_id_number("19500101", 106)  # 31010619500101106X
 

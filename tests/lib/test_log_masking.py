@@ -11,7 +11,7 @@ from django.views.debug import get_exception_reporter_class
 
 from jiedao.lib.logging import MaskPersonalData
 from jiedao.lib.validators import mask_personal_data
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 
 ID_NUMBER = demo_id_number("19500101", 106)  # 31010619500101106X
 PHONE = "13812345678"

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from jiedao.lib.normalize import normalize_code, normalize_id_number, normalize_phone, normalize_reference
 from jiedao.lib.validators import validate_id_number, validate_mobile
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 
 REFERENCE = "JGBK-2026-00007"
 

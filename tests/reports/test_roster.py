@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.reports.models import RosterMatch, RosterVersion
 from jiedao.reports.selectors import roster_match_of
 from jiedao.reports.services import RosterRejected, roster_import

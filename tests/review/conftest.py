@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jiedao.core.models import Neighbourhood, Role, StaffProfile
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.models import DocumentType
 from jiedao.intake.photos import process_photo
 from jiedao.intake.selectors import required_documents

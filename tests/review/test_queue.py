@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from jiedao.lib.validators import mask_id_number
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application
 from jiedao.intake.transitions import application_transition

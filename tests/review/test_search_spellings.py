@@ -4,7 +4,7 @@
 import pytest
 from django.utils import timezone
 
-from jiedao.intake.demo import demo_id_number
+from jiedao.ops.demo import demo_id_number
 from tests.conftest import sign_in
 from tests.review.conftest import queue_get
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from jiedao.lib.errors import ValidationFailed
 from jiedao.core.models import AuditAction, AuditEntry, Role
-from jiedao.intake.demo import load_places
+from jiedao.ops.demo import load_places
 from jiedao.intake.lifecycle import Action, Status, allowed_actions
 from jiedao.intake.models import Application, ApplicationEvent, Document, PaymentMethod, Via
 from jiedao.intake.transitions import (

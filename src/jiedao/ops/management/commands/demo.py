@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
-from jiedao.intake.demo import demo_load
+from jiedao.ops.demo import demo_load
 
 
 class Command(BaseCommand):
@@ -35,9 +35,9 @@ class Command(BaseCommand):
         elif action == "generate":
             self._generate(options)
         elif action == "logins":
-            from jiedao.intake.demo import load_staff
-
             from django.conf import settings
+
+            from jiedao.ops.demo import load_staff
 
             for username, password in load_staff().items():
                 self.stdout.write(f"{username} / {password}")
@@ -57,7 +57,7 @@ class Command(BaseCommand):
         from django.core.management.base import CommandError
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
-        from jiedao.intake.demo import demo_totp_code
+        from jiedao.ops.demo import demo_totp_code
 
         self._refuse_in_production()
         try:
@@ -73,7 +73,11 @@ class Command(BaseCommand):
 
         from django.core.management.base import CommandError
 
-        from jiedao.intake.generate import default_workers, generate_applications, programme_for_generation
+        from jiedao.ops.generate import (
+            default_workers,
+            generate_applications,
+            programme_for_generation,
+        )
 
         if options["applications"] < 1:
             raise CommandError("--applications 至少为 1")

@@ -30,7 +30,7 @@ def test_every_demo_command_refuses_in_production_and_changes_nothing(production
 
 @pytest.mark.django_db
 def test_the_demo_services_refuse_too(production):
-    from jiedao.intake.demo import demo_load, load_staff
+    from jiedao.ops.demo import demo_load, load_staff
 
     for call in (demo_load, load_staff):
         with pytest.raises(PermissionError):

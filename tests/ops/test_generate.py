@@ -12,8 +12,8 @@ from django.utils import timezone
 from jiedao.lib.crypto import last4_hash
 from jiedao.lib.validators import validate_id_number
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number
-from jiedao.intake.generate import generate_applications, programme_for_generation
+from jiedao.ops.demo import demo_id_number
+from jiedao.ops.generate import generate_applications, programme_for_generation
 from jiedao.intake.lifecycle import OPEN_STATUSES, TRANSITIONS, Status
 from jiedao.intake.models import Application, ApplicationEvent, Channel, Document, Programme, ReferenceCounter, Via
 from jiedao.reports.selectors import programme_stats

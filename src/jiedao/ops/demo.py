@@ -28,14 +28,14 @@ from jiedao.core.models import (
     StaffProfile,
     Subdistrict,
 )
+from jiedao.intake import services
+from jiedao.intake.models import Application, Category, Channel, DocumentType, Programme
+from jiedao.intake.photos import process_photo
+from jiedao.intake.selectors import required_documents
+from jiedao.intake.tallies import tallies_rebuild
 from jiedao.lib.validators import id_check_char
 
-from . import services
-from .models import Application, Category, Channel, DocumentType, Programme
-from .photos import process_photo
 from .sample_photos import sample_document_photo
-from .selectors import required_documents
-from .tallies import tallies_rebuild
 
 PROGRAMME_CODE = "JGBK"
 

@@ -8,14 +8,13 @@
   (PostgreSQL: VACUUM FULL, which locks each table while it runs; SQLite: WAL checkpoint + VACUUM).
 """
 
+from cryptography.fernet import Fernet
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from cryptography.fernet import Fernet
-
-from jiedao.lib.crypto import reseal_all
 from jiedao.intake.models import Application, Draft
+from jiedao.lib.crypto import reseal_all
 from jiedao.reports.models import RosterEntry
 
 SEALED_MODELS = (Application, RosterEntry, Draft)

@@ -18,9 +18,9 @@ from django.core.management import CommandError, call_command
 from django.core.files.storage import FileSystemStorage
 from django.db import connection
 
-from jiedao.core.backup import BackupError, backup_create, backup_verify
+from jiedao.ops.backup import BackupError, backup_create, backup_verify
 from jiedao.intake import services
-from jiedao.intake.demo import demo_id_number, load_places
+from jiedao.ops.demo import demo_id_number, load_places
 from jiedao.intake.models import Application, Document
 from tests.conftest import stored_photos_for, valid_answers
 

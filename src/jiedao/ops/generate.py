@@ -68,11 +68,8 @@ from django.db import connection, connections, transaction
 from django.db.models import F, OuterRef, Subquery
 
 from jiedao.core.models import Role, StaffProfile
-from jiedao.lib.crypto import id_hash
-from jiedao.lib.validators import id_check_char
-
-from .lifecycle import TRANSITIONS, Action, Status
-from .models import (
+from jiedao.intake.lifecycle import TRANSITIONS, Action, Status
+from jiedao.intake.models import (
     Application,
     ApplicationEvent,
     CategoryTally,
@@ -86,10 +83,13 @@ from .models import (
     SubmissionTally,
     Via,
 )
-from .photos import process_photo
+from jiedao.intake.photos import process_photo
+from jiedao.intake.services import name_pinyin, photo_store
+from jiedao.intake.tallies import tallies_rebuild
+from jiedao.lib.crypto import id_hash
+from jiedao.lib.validators import id_check_char
+
 from .sample_photos import sample_document_photo
-from .services import name_pinyin, photo_store
-from .tallies import tallies_rebuild
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC_OFFSET = 8 * 3600  # Shanghai has kept UTC+8 all year since 1991

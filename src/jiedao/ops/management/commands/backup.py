@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from jiedao.core.backup import BackupError, backup_create
+from jiedao.ops.backup import BackupError, backup_create
 
 
 class Command(BaseCommand):

@@ -352,8 +352,8 @@ def _check_keys(sample: int = 20) -> list[str]:
     """The ID keys of this instance must be those the backup's rows were sealed with: they are
     never in a backup, so a restore onto a new machine without them leaves unreadable ID numbers
     (and a duplicate check that no longer recognises anyone)."""
-    from jiedao.lib.crypto import InvalidToken, decrypt, id_hash
     from jiedao.intake.models import Application
+    from jiedao.lib.crypto import InvalidToken, decrypt, id_hash
 
     rows = Application.objects.exclude(id_number_encrypted="").values_list("id_number_encrypted", "id_number_hash")
     for token, stored_hash in rows[:sample]:
