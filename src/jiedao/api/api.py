@@ -18,7 +18,6 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from django.db import transaction
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import translation
@@ -39,16 +38,14 @@ from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application, Channel, Document, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo
 from jiedao.intake.selectors import required_documents
-from jiedao.intake.services import application_submit_uploads
 from jiedao.intake.wizard import photo_rejection_message
 from jiedao.reports.selectors import programme_stats
 from jiedao.intake import access
 from jiedao.intake.transitions import IllegalTransition, Payment, application_add_documents, application_transition, outstanding_pages
 
 from . import schemas
-from .models import ApiToken, PartnerSubmission
-from .outbox import webhook_queue_for
-from .services import partner_answers, renamed, webhook_register
+from .models import ApiToken
+from .services import partner_answers, partner_submit, renamed, webhook_register
 
 
 class Forbidden(DomainError):
@@ -398,30 +395,12 @@ def submit(request):
         # the staff member who filed, which a token cannot be (staff file those in the back office).
         raise ValidationFailed({"channel": [_("合作平台只能使用这些渠道：%(channels)s。") % {"channels": "、".join(PARTNER_CHANNELS)}]})
     try:
-        with transaction.atomic():
-            application = application_submit_uploads(
-                programme=programme,
-                answers=answers,
-                uploads=uploads,
-                channel=channel,
-                filed_by=token.user if token.is_reviewer else None,
-                idempotency_key=f"api:{token.pk}:{key}" if key else None,
-            )
-            link, created = PartnerSubmission.objects.get_or_create(application=application, defaults={"token": token})
-            if created:
-                webhook_queue_for(application, now=application.submitted_at)
-                audit_record(
-                    actor=token.user,
-                    action=AuditAction.FILE_APPLICATION,
-                    reference=application.reference,
-                    ip=client_ip(request),
-                    channel=application.channel,
-                    api_token=token.name,
-                )
+        application = partner_submit(
+            token=token, programme=programme, answers=answers, uploads=uploads, channel=channel,
+            idempotency_key=key, ip=client_ip(request),
+        )  # fmt: skip
     except ValidationFailed as failed:
         raise ValidationFailed(renamed(failed.errors, renames)) from None
-    if link.token_id != token.pk:  # cannot happen: idempotency keys are per token
-        raise Http404
     return HttpStatus(201, _application_out(request, application))
 
 

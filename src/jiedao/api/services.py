@@ -22,12 +22,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.core.audit import audit_record
+from jiedao.core.models import AuditAction, Role, StaffProfile
+from jiedao.intake.models import Channel
+from jiedao.intake.services import application_submit_uploads
 from jiedao.lib import netguard
 from jiedao.lib.errors import ValidationFailed
-from jiedao.core.models import Role, StaffProfile
-from jiedao.intake.models import Channel
 
-from .models import ApiToken, TokenRole
+from .models import ApiToken, PartnerSubmission, TokenRole
+from .outbox import webhook_queue_for
 
 TOKEN_PREFIX = "jd_"
 
@@ -188,3 +191,35 @@ def renamed(errors: dict[str, list], renames: dict[str, str]) -> dict[str, list[
             if str(message) not in target:
                 target.append(str(message))
     return out
+
+
+def partner_submit(
+    *, token: ApiToken, programme, answers: dict, uploads, channel: str, idempotency_key: str = "", ip: str | None = None
+):
+    """A partner platform's application: the subsidy's own submit, linked to the token that sent it,
+    with the first webhook and the audit entry in the same transaction.
+
+    The same ``Idempotency-Key`` from the same token returns the first application (and writes
+    nothing more); keys are per token, so another partner's key can never reach this one's case.
+    """
+    with transaction.atomic():
+        application = application_submit_uploads(
+            programme=programme,
+            answers=answers,
+            uploads=uploads,
+            channel=channel,
+            filed_by=token.user if token.is_reviewer else None,
+            idempotency_key=f"api:{token.pk}:{idempotency_key}" if idempotency_key else None,
+        )
+        _link, created = PartnerSubmission.objects.get_or_create(application=application, defaults={"token": token})
+        if created:
+            webhook_queue_for(application, now=application.submitted_at)
+            audit_record(
+                actor=token.user,
+                action=AuditAction.FILE_APPLICATION,
+                reference=application.reference,
+                ip=ip,
+                channel=application.channel,
+                api_token=token.name,
+            )
+    return application
