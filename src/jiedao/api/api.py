@@ -34,6 +34,7 @@ from jiedao.lib.errors import DomainError, DuplicateApplication, ProgrammeClosed
 from jiedao.lib.http import private_photo_response
 from jiedao.core.models import AuditAction
 from jiedao.lib.normalize import normalize_reference
+from jiedao.intake.forms import RELATIONSHIPS
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application, Channel, Document, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo
@@ -312,7 +313,7 @@ SUBMIT_OPENAPI = {
                         "proxy_phone": {**_PHONE, "minLength": 0},
                         "proxy_relationship": {
                             "type": "string",
-                            "enum": ["child", "spouse", "parent", "sibling", "grandchild", "relative", "other"],
+                            "enum": [code for code, _label in RELATIONSHIPS],  # the form's own list
                         },
                         "consent": {"type": "boolean", "enum": [True], "description": "both consents (personal and sensitive data) given on the platform"},
                     },
