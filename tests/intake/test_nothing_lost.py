@@ -121,6 +121,7 @@ def needs_three_pages(programme):
         note="请补拍户口簿和银行卡。",
         missing_document_codes=["hukou", "bank_card"],
     )
+    case.refresh_from_db()
     return case
 
 

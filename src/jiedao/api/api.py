@@ -30,19 +30,31 @@ from ninja.security import HttpBearer
 from pydantic import WithJsonSchema
 
 from jiedao.core.audit import audit_record, client_ip
-from jiedao.lib.errors import DomainError, DuplicateApplication, ProgrammeClosed, StorageUnavailable, ValidationFailed
-from jiedao.lib.http import private_photo_response
 from jiedao.core.models import AuditAction
-from jiedao.lib.normalize import normalize_reference
+from jiedao.intake import access
 from jiedao.intake.forms import RELATIONSHIPS
 from jiedao.intake.lifecycle import Action, Status
-from jiedao.intake.models import Application, Channel, Document, Programme, Via
+from jiedao.intake.models import Application, Channel, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo
 from jiedao.intake.selectors import required_documents
+from jiedao.intake.transitions import (
+    IllegalTransition,
+    Payment,
+    application_add_documents,
+    application_transition,
+    outstanding_pages,
+)
 from jiedao.intake.wizard import photo_rejection_message
+from jiedao.lib.errors import (
+    DomainError,
+    DuplicateApplication,
+    ProgrammeClosed,
+    StorageUnavailable,
+    ValidationFailed,
+)
+from jiedao.lib.http import private_photo_response
+from jiedao.lib.normalize import normalize_reference
 from jiedao.reports.selectors import programme_stats
-from jiedao.intake import access
-from jiedao.intake.transitions import IllegalTransition, Payment, application_add_documents, application_transition, outstanding_pages
 
 from . import schemas
 from .models import ApiToken
@@ -203,11 +215,7 @@ def _document_type(doc) -> dict:
 
 
 def _application_out(request, application: Application) -> dict:
-    missing: list[str] = []
-    if application.status == Status.NEEDS_MORE:
-        for gap in outstanding_pages(application):
-            if gap.document_type.code not in missing:
-                missing.append(gap.document_type.code)
+    missing = list(dict.fromkeys(gap.document_type.code for gap in outstanding_pages(application)))
     return {
         "reference": application.reference,
         "programme": application.programme.code,
@@ -503,13 +511,7 @@ def transition(request, reference: str, body: schemas.TransitionIn):
 )
 def document_photo(request, document_id: int):
     token = _token(request)
-    document = (
-        Document.objects.select_related("application", "document_type")
-        .filter(pk=document_id, application__in=_applications(token))
-        .first()
-    )
-    if document is None:
-        raise Http404
+    document = access.document_among(_applications(token), document_id)
     audit_record(
         actor=token.user,
         action=AuditAction.VIEW_DOCUMENT,

@@ -5,7 +5,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .audit import client_ip
-from .models import AuditEntry, Block, BlockStreet, Neighbourhood, StaffProfile, Subdistrict
+from .models import (
+    AuditEntry,
+    Block,
+    BlockStreet,
+    Neighbourhood,
+    StaffProfile,
+    Subdistrict,
+)
 from .staff_auth import staff_device_reset, staff_disable
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from jiedao.lib.addresses import client_ip_address
+
 from .models import AuditAction, AuditEntry
 
 

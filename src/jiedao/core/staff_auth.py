@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from jiedao.lib.addresses import client_ip_address  # noqa: F401  (part of this module's API)
+
 from .audit import audit_record
 from .models import AuditAction, StaffSession
 

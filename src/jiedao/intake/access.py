@@ -47,9 +47,14 @@ def case_for_staff(user, reference: str) -> Application:
 
 
 def document_for_staff(user, document_id: int) -> Document:
+    return document_among(applications_for_staff(user), document_id)
+
+
+def document_among(applications: QuerySet[Application], document_id: int) -> Document:
+    """A document photo of one of ``applications`` (already scoped), or 404."""
     document = (
         Document.objects.select_related("application", "document_type")
-        .filter(pk=document_id, application__in=applications_for_staff(user))
+        .filter(pk=document_id, application__in=applications)
         .first()
     )
     if document is None:

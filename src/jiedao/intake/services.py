@@ -13,6 +13,7 @@ import logging
 import re
 import uuid
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -76,6 +77,24 @@ def photo_store(photo: ProcessedPhoto) -> str:
     except Exception as error:  # noqa: BLE001
         logger.error("could not store a photo: %s: %s", type(error).__name__, error)
         raise StorageUnavailable(_("照片暂时无法保存，请稍后再试。已填写的内容和已保存的照片都还在。")) from error
+
+
+@contextmanager
+def photos_stored():
+    """``store(photo) -> name`` for the block; every photo it stored is deleted again if the block
+    raises, so a failed write leaves no file behind."""
+    names: list[str] = []
+
+    def store(photo: ProcessedPhoto) -> str:
+        names.append(photo_store(photo))
+        return names[-1]
+
+    try:
+        yield store
+    except BaseException:
+        for name in names:
+            photo_delete(name)
+        raise
 
 
 def photo_delete(name: str) -> None:
@@ -261,16 +280,12 @@ def application_submit_uploads(*, programme: Programme, answers: dict, uploads, 
 
     Stored photos are deleted again if the submission fails, so nothing is left behind.
     """
-    stored: list[StoredPhoto] = []
-    try:
-        for code, page, photo in uploads:
-            name = photo_store(photo)
-            stored.append(StoredPhoto(code, page, name, photo.width, photo.height, len(photo.content)))
+    with photos_stored() as store:
+        stored = [
+            StoredPhoto(code, page, store(photo), photo.width, photo.height, len(photo.content))
+            for code, page, photo in uploads
+        ]
         application = application_submit(programme=programme, answers=answers, photos=stored, **kwargs)
-    except BaseException:
-        for photo in stored:
-            photo_delete(photo.name)
-        raise
     # An idempotent replay returns the first application; the photos of this request are spare.
     used = set(application.documents.values_list("file", flat=True))
     for photo in stored:
@@ -298,8 +313,8 @@ def draft_put_photo(*, draft: Draft, document_type: DocumentType, page: int, pho
     """Keep one processed photo for a page of a document, replacing an earlier one."""
     if document_type.programme_id != draft.programme_id or not 1 <= page <= document_type.pages:
         raise DomainError(_("这份材料不属于本项目。"), code="unknown_document")
-    name = photo_store(photo)
-    try:
+    with photos_stored() as store:
+        name = store(photo)
         with transaction.atomic():
             previous = DraftPhoto.objects.filter(draft=draft, document_type=document_type, page=page).first()
             if previous:
@@ -316,9 +331,6 @@ def draft_put_photo(*, draft: Draft, document_type: DocumentType, page: int, pho
                 size=len(photo.content),
             )
             Draft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
-    except BaseException:
-        photo_delete(name)
-        raise
     return draft_photo
 
 

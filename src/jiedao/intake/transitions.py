@@ -28,9 +28,9 @@ from jiedao.lib.errors import DomainError, ValidationFailed
 from .events import CaseEvent, CaseEventKind, case_events
 from .lifecycle import TRANSITIONS, Action, Status
 from .models import Application, ApplicationEvent, Document, PaymentMethod, Via
-from .photos import ProcessedPhoto
+from .photos import PhotoRejected, ProcessedPhoto, process_photo
 from .selectors import missing_pages
-from .services import photo_delete, photo_store
+from .services import photos_stored
 
 
 @dataclass(frozen=True)
@@ -155,13 +155,32 @@ def _last_request_at(case: Application) -> dt.datetime | None:
 
 
 def outstanding_pages(case: Application):
-    """Pages of the requested documents not yet sent in since the request."""
+    """Pages of the requested documents not yet sent in since the request; none unless the case
+    is waiting for documents."""
+    if case.status != Status.NEEDS_MORE:
+        return []
     requested = list(case.missing_documents.all())
     since = _last_request_at(case)
     sent = Document.objects.filter(application=case, supplement=True)
     if since:
         sent = sent.filter(created_at__gte=since)
     return missing_pages(requested, set(sent.values_list("document_type_id", "page")))
+
+
+def supplement_photos(case: Application, files) -> tuple[list[tuple[str, int, ProcessedPhoto]], list[tuple]]:
+    """The photos sent (``files``: a request's FILES, one per outstanding page, under the page's
+    ``field_name``) for the pages the case still needs, processed for ``application_add_documents``;
+    and (page, PhotoRejected) for each refused one. A page sent nothing for is left out."""
+    uploads, refused = [], []
+    for gap in outstanding_pages(case):
+        upload = files.get(gap.field_name)
+        if upload is None:
+            continue
+        try:
+            uploads.append((gap.document_type.code, gap.page, process_photo(upload)))
+        except PhotoRejected as rejected:
+            refused.append((gap, rejected))
+    return uploads, refused
 
 
 def application_add_documents(
@@ -181,10 +200,8 @@ def application_add_documents(
     if not uploads:
         raise ValidationFailed({"documents": [_("请至少上传一张照片。")]})
     now = now or timezone.now()
-    stored: list[tuple[str, int, str, ProcessedPhoto]] = []
-    try:
-        for code, page, photo in uploads:
-            stored.append((code, page, photo_store(photo), photo))
+    with photos_stored() as store:
+        stored = [(code, page, store(photo), photo) for code, page, photo in uploads]
         with transaction.atomic():
             case = Application.objects.select_for_update().get(pk=application.pk)
             if case.status != Status.NEEDS_MORE:
@@ -212,8 +229,4 @@ def application_add_documents(
             if not outstanding_pages(case):
                 previous = _move(case, Action.RESUBMIT, actor=actor, via=via, note="", now=now)
                 _publish(case, previous, action=Action.RESUBMIT, actor=actor, note="", now=now)
-    except BaseException:
-        for _code, _page, name, _photo in stored:
-            photo_delete(name)
-        raise
     return case

@@ -34,9 +34,8 @@ from . import wizard
 from .lifecycle import RESIDENT_EXPLANATIONS, Status
 from .models import Application, Programme, Via
 from .page_cache import cached_public_page
-from .photos import PhotoRejected, process_photo
 from .selectors import application_for_resident, programmes_for_public
-from .transitions import application_add_documents, outstanding_pages
+from .transitions import application_add_documents, outstanding_pages, supplement_photos
 from .wizard import PUBLIC_DESK, photo_rejection_message
 
 
@@ -274,7 +273,7 @@ def _status_context(application: Application) -> dict:
         "explanation": RESIDENT_EXPLANATIONS[application.status],
         "events": application.events.all(),
         "missing_documents": application.missing_documents.all(),
-        "outstanding": outstanding_pages(application) if application.status == Status.NEEDS_MORE else [],
+        "outstanding": outstanding_pages(application),
     }
 
 
@@ -285,19 +284,11 @@ def add_documents(request):
     if found is None or not _has_access(request, found[0]):
         return redirect("intake:status_case" if found else "intake:status")
     application = found[0]
-    outstanding = outstanding_pages(application) if application.status == Status.NEEDS_MORE else []
+    outstanding = outstanding_pages(application)
     errors: dict[str, str] = {}
     if request.method == "POST" and outstanding:
-        uploads = []
-        for gap in outstanding:
-            key = gap.field_name
-            upload = request.FILES.get(key)
-            if upload is None:
-                continue
-            try:
-                uploads.append((gap.document_type.code, gap.page, process_photo(upload)))
-            except PhotoRejected as rejected:
-                errors[key] = photo_rejection_message(rejected)
+        uploads, refused = supplement_photos(application, request.FILES)
+        errors = {gap.field_name: photo_rejection_message(rejected) for gap, rejected in refused}
         if uploads:
             try:
                 application = application_add_documents(
@@ -313,7 +304,7 @@ def add_documents(request):
             else:
                 messages.success(request, _("已收到这几张照片。还有材料没有补齐，请继续上传。"))
             return redirect("intake:add_documents")
-        outstanding = outstanding_pages(application) if application.status == Status.NEEDS_MORE else []
+        outstanding = outstanding_pages(application)
     fields = [
         {
             "key": gap.field_name,

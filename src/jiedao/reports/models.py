@@ -11,9 +11,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.lib.crypto import decrypt, encrypt, id_hash, is_current
 from jiedao.core.models import Block
 from jiedao.intake.models import Category, Programme
+from jiedao.lib.crypto import decrypt, encrypt, id_hash, is_current
 
 
 class RosterVersion(models.Model):

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from jiedao.lib.crypto import decrypt
-from jiedao.lib.validators import mask_id_number
+from jiedao.core.staff import neighbourhood_ids
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import (
     Application,
@@ -31,9 +30,11 @@ from jiedao.intake.models import (
     StatusTally,
     SubmissionTally,
 )
-from jiedao.core.staff import neighbourhood_ids
+from jiedao.lib.crypto import decrypt
+from jiedao.lib.validators import mask_id_number
 
 from .models import RosterEntry, RosterMatch
+
 
 @dataclass
 class Breakdown:

@@ -12,10 +12,10 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from jiedao.core.audit import audit_record
-from jiedao.lib.errors import DomainError
 from jiedao.core.models import AuditAction
-from jiedao.lib.validators import validate_id_number
 from jiedao.intake.models import Programme
+from jiedao.lib.errors import DomainError
+from jiedao.lib.validators import validate_id_number
 
 from .excel import read_rows
 from .models import RosterEntry, RosterVersion

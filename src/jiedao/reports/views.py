@@ -11,16 +11,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from jiedao.lib.forms import LanguageColonForm
+from jiedao.core import staff
 from jiedao.core.audit import audit_record, client_ip
-from jiedao.lib.http import no_store
 from jiedao.core.models import AuditAction, Role
-from jiedao.lib.validators import mask_phone
-from jiedao.lib.formatting import join_names, parenthesised
+from jiedao.core.staff import staff_context, staff_required
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, Category, Channel, Programme
-from jiedao.core import staff
-from jiedao.core.staff import staff_context, staff_required
+from jiedao.lib.formatting import join_names, parenthesised
+from jiedao.lib.forms import LanguageColonForm
+from jiedao.lib.http import no_store
+from jiedao.lib.validators import mask_phone
 
 from . import charts
 from .excel import roster_template, write_workbook

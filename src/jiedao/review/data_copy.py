@@ -17,14 +17,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from jiedao.core.audit import audit_record, client_ip
-from jiedao.lib.http import no_store
-from jiedao.core.models import AuditAction, Role
-from jiedao.intake.models import Application
-
 from jiedao.core import staff
-from jiedao.intake import access
+from jiedao.core.audit import audit_record, client_ip
+from jiedao.core.models import AuditAction, Role
 from jiedao.core.staff import staff_required
+from jiedao.intake import access
+from jiedao.intake.models import Application
+from jiedao.lib.http import no_store
 
 # Full ID numbers are in the copy: the same roles as may see them on the case page.
 DATA_COPY_ROLES = frozenset({Role.REVIEWER, Role.ADMIN})

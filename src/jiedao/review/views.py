@@ -24,14 +24,14 @@ from jiedao.core.models import AuditAction, AuditEntry
 from jiedao.core.staff import staff_context, staff_required
 from jiedao.intake import access, wizard
 from jiedao.intake.forms import StaffProxyForm, StaffWhoForm
-from jiedao.intake.lifecycle import Action, Status, allowed_actions
+from jiedao.intake.lifecycle import Action, allowed_actions
 from jiedao.intake.models import Document, Programme, Via
-from jiedao.intake.photos import PhotoRejected, process_photo
 from jiedao.intake.transitions import (
     Payment,
     application_add_documents,
     application_transition,
     outstanding_pages,
+    supplement_photos,
 )
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import join_names, parenthesised
@@ -130,7 +130,7 @@ def _case_context(request, application, forms=None):
         "documents": documents,
         "events": application.events.select_related("actor"),
         "action_forms": action_forms,
-        "outstanding": outstanding_pages(application) if application.status == Status.NEEDS_MORE else [],
+        "outstanding": outstanding_pages(application),
         "may_upload": access.may_take(request.user, Action.RESUBMIT),
         "notices": notices_for_case(application),
         "may_resend_notices": staff.may_resend_notices(request.user),
@@ -191,15 +191,8 @@ def case_add_documents(request, reference):
     application = access.case_for_staff(request.user, reference)
     if not access.may_take(request.user, Action.RESUBMIT):
         raise Http404
-    uploads, problems = [], []
-    for gap in outstanding_pages(application) if application.status == Status.NEEDS_MORE else []:
-        upload = request.FILES.get(gap.field_name)
-        if upload is None:
-            continue
-        try:
-            uploads.append((gap.document_type.code, gap.page, process_photo(upload)))
-        except PhotoRejected as rejected:
-            problems.append(f"{gap.document_type.display_name}: {wizard.photo_rejection_message(rejected)}")
+    uploads, refused = supplement_photos(application, request.FILES)
+    problems = [f"{gap.document_type.display_name}: {wizard.photo_rejection_message(rejected)}" for gap, rejected in refused]
     for problem in problems:
         messages.error(request, problem)
     if uploads:
