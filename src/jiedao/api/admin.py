@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from jiedao.lib.admin import ReadOnlyAdmin
+
 from .models import ApiToken, WebhookDelivery
 from .services import token_issue
 
@@ -48,18 +50,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     """Read-only: written by the services, sent by the worker."""
 
     list_display = ["created_at", "token", "application", "status", "state", "attempts", "last_error"]
     list_filter = ["state", "token"]
     search_fields = ["application__reference"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

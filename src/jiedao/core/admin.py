@@ -4,6 +4,8 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from jiedao.lib.admin import ReadOnlyAdmin
+
 from .audit import client_ip
 from .models import (
     AuditEntry,
@@ -87,19 +89,10 @@ class StaffUserAdmin(UserAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     """Readable, never editable: the trail is append-only."""
 
     list_display = ["at", "actor", "ip_address", "action", "reference"]
     list_filter = ["action"]
     search_fields = ["reference", "actor__username"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from jiedao.lib.admin import ReadOnlyAdmin
+
 from .models import (
     Application,
     ApplicationEvent,
@@ -50,7 +52,7 @@ class DocumentInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ReadOnlyAdmin):
     """Read-only here: cases change through the services (intake.services, intake.transitions), which keep the history."""
 
     list_display = ["reference", "applicant_name", "masked_id_number", "neighbourhood", "block", "channel", "status", "submitted_at"]
@@ -61,12 +63,3 @@ class ApplicationAdmin(admin.ModelAdmin):
     search_fields = ["reference"]
     inlines = [DocumentInline, EventInline]
     exclude = list(Application.ID_NUMBER_FIELDS)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

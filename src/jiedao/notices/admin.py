@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.lib.admin import ReadOnlyAdmin
+
 from .models import Notice
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(ReadOnlyAdmin):
     """Read-only: notices are written by the services and the worker, resent from the staff pages."""
 
     list_display = ["created_at", "application", "recipient", "masked_phone", "event", "status", "attempts"]
@@ -17,12 +19,3 @@ class NoticeAdmin(admin.ModelAdmin):
     @admin.display(description=_("手机号码"))
     def masked_phone(self, obj):
         return obj.masked_phone
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
