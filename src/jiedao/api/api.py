@@ -52,7 +52,6 @@ from jiedao.lib.errors import (
     StorageUnavailable,
     ValidationFailed,
 )
-from jiedao.lib.http import private_photo_response
 from jiedao.lib.normalize import normalize_reference
 from jiedao.reports.selectors import programme_stats
 
@@ -512,14 +511,7 @@ def transition(request, reference: str, body: schemas.TransitionIn):
 def document_photo(request, document_id: int):
     token = _token(request)
     document = access.document_among(_applications(token), document_id)
-    audit_record(
-        actor=token.user,
-        action=AuditAction.VIEW_DOCUMENT,
-        reference=document.application.reference,
-        ip=client_ip(request),
-        document=document.pk,
-    )
-    return private_photo_response(document.file.open("rb"), filename=f"{document.application.reference}-{document.pk}.jpg")
+    return access.document_photo_response(document, actor=token.user, ip=client_ip(request))
 
 
 AS_OF_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"

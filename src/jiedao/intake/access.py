@@ -10,8 +10,10 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from jiedao.core.models import Role
+from jiedao.core.audit import audit_record
+from jiedao.core.models import AuditAction, Role
 from jiedao.core.staff import in_scope, staff_role
+from jiedao.lib.http import private_photo_response
 
 from .lifecycle import Action
 from .models import Application, Document
@@ -64,3 +66,14 @@ def document_among(applications: QuerySet[Application], document_id: int) -> Doc
 
 def may_take(user, action: str) -> bool:
     return staff_role(user) in ACTION_ROLES.get(action, frozenset())
+
+
+def document_photo_response(document: Document, *, actor, ip: str | None):
+    """A document's photo for someone allowed to see it (``document_for_staff``,
+    ``document_among``): the viewing goes into the audit trail, the photo is sent privately."""
+    audit_record(
+        actor=actor, action=AuditAction.VIEW_DOCUMENT, reference=document.application.reference, ip=ip, document=document.pk
+    )
+    return private_photo_response(
+        document.file.open("rb"), filename=f"{document.application.reference}-{document.pk}.jpg"
+    )

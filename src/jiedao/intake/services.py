@@ -25,6 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
+from jiedao.core.audit import audit_record
+from jiedao.core.models import AuditAction
 from jiedao.lib.errors import (
     DomainError,
     DuplicateApplication,
@@ -348,22 +350,37 @@ def draft_stored_photos(draft: Draft, *, only: set[int] | None = None) -> list[S
     ]
 
 
-def draft_submit(*, draft: Draft, answers: dict, channel: str = Channel.ONLINE, filed_by=None) -> Application:
-    """Submit a draft once: a second submit of the same draft (a double click) returns the first."""
+def draft_submit(
+    *, draft: Draft, answers: dict, channel: str = Channel.ONLINE, filed_by=None, ip: str | None = None
+) -> Application:
+    """Submit a draft once: a second submit of the same draft (a double click) returns the first.
+
+    A draft filed by staff writes the filing's audit entry in the submission's transaction."""
     if draft.application_id:
         return draft.application
     # Photos of documents no longer needed (a category unticked later) are not sent in.
     needed = {doc.id for doc in required_documents(draft.programme, draft.answers.get("categories", []))}
     photos = draft_stored_photos(draft, only=needed)
-    application = application_submit(
-        programme=draft.programme,
-        answers={**draft.answers, **answers},
-        photos=photos,
-        channel=channel,
-        filed_by=filed_by,
-        idempotency_key=f"draft:{draft.pk}",
-    )
-    Draft.objects.filter(pk=draft.pk).update(application=application, updated_at=timezone.now())
+    with transaction.atomic():
+        application = application_submit(
+            programme=draft.programme,
+            answers={**draft.answers, **answers},
+            photos=photos,
+            channel=channel,
+            filed_by=filed_by,
+            idempotency_key=f"draft:{draft.pk}",
+        )
+        first = Draft.objects.filter(pk=draft.pk, application__isnull=True).update(
+            application=application, updated_at=timezone.now()
+        )
+        if first and filed_by is not None:
+            audit_record(
+                actor=filed_by,
+                action=AuditAction.FILE_APPLICATION,
+                reference=application.reference,
+                ip=ip,
+                channel=application.channel,
+            )
     draft.application = application
     return application
 

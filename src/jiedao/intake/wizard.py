@@ -18,6 +18,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from jiedao.core.audit import client_ip
 from jiedao.lib.context_processors import remember_text_size
 from jiedao.lib.errors import (
     DomainError,
@@ -338,6 +339,7 @@ def _check_step(desk, request, programme, draft, steps):
                     answers=_serialisable(form.cleaned_data),
                     channel=answers.get("channel", Channel.ONLINE),
                     filed_by=draft.filed_by,
+                    ip=client_ip(request),
                 )
             except DuplicateApplication as duplicate:  # a race: the same person submitted meanwhile
                 error_list.append(duplicate_message(desk, request, programme, draft, duplicate.application))

@@ -35,7 +35,7 @@ from jiedao.intake.transitions import (
 )
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import join_names, parenthesised
-from jiedao.lib.http import no_store, private_photo_response
+from jiedao.lib.http import no_store
 from jiedao.notices.selectors import notices_for_case
 from jiedao.reports.models import RosterVersion
 from jiedao.reports.queue import (
@@ -211,29 +211,13 @@ def case_add_documents(request, reference):
 @staff_required
 def document_view(request, document_id):
     document = access.document_for_staff(request.user, document_id)
-    audit_record(
-        actor=request.user,
-        action=AuditAction.VIEW_DOCUMENT,
-        reference=document.application.reference,
-        ip=client_ip(request),
-        document=document.pk,
-    )
-    return private_photo_response(
-        document.file.open("rb"), filename=f"{document.application.reference}-{document.pk}.jpg"
-    )
+    return access.document_photo_response(document, actor=request.user, ip=client_ip(request))
 
 
 # Filing for a resident: the public wizard at the staff desk.
 
 
 def _filed_by_staff(request, application):
-    audit_record(
-        actor=request.user,
-        action=AuditAction.FILE_APPLICATION,
-        reference=application.reference,
-        ip=client_ip(request),
-        channel=application.channel,
-    )
     messages.success(
         request, _("申请已提交，受理编号 %(reference)s。请把编号告诉申请人。") % {"reference": application.reference}
     )
