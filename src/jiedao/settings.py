@@ -232,7 +232,7 @@ JIEDAO_CONSENT_VERSION = "2026-11-v1"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Every handler masks ID numbers and mobile numbers in what it writes (PIPL; core/logging.py).
+    # Every handler masks ID numbers and mobile numbers in what it writes (PIPL; lib/logging.py).
     "filters": {
         "mask_personal_data": {"()": "jiedao.lib.logging.MaskPersonalData"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},

@@ -78,7 +78,7 @@ def claim(*, worker: str, now: dt.datetime, batch: int = 20) -> list[uuid.UUID]:
 
 
 def allowed_networks() -> list:
-    """The administrator's exceptions to the public-addresses-only rule (see core.netguard)."""
+    """The administrator's exceptions to the public-addresses-only rule (see lib.netguard)."""
     return netguard.parse_networks(settings.JIEDAO_WEBHOOK_ALLOWED_PRIVATE_NETWORKS)
 
 

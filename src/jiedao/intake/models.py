@@ -164,7 +164,7 @@ class Application(models.Model):
     applicant_name = models.CharField(_("申请人姓名"), max_length=100)
     name_pinyin = models.CharField(max_length=300, blank=True, editable=False)
     name_initials = models.CharField(max_length=100, blank=True, editable=False)
-    # The ID number is never stored in plain text (PIPL, see core.crypto): a Fernet token, and
+    # The ID number is never stored in plain text (PIPL, see lib.crypto): a Fernet token, and
     # keyed hashes for equality and for the staff search by the last four characters. Read and
     # write it through the ``id_number`` property; ``clear_id_number`` removes it for good.
     id_number_encrypted = models.CharField(max_length=200, blank=True, editable=False)
@@ -370,7 +370,7 @@ class Draft(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
-    # Name, ID number, phone, address, household note: one Fernet token at rest (core.crypto).
+    # Name, ID number, phone, address, household note: one Fernet token at rest (lib.crypto).
     answers = EncryptedJSONField(default=dict)
     filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
     application = models.OneToOneField(Application, on_delete=models.SET_NULL, null=True, blank=True)

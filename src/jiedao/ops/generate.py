@@ -8,7 +8,7 @@ Design
 - **Looks real.** Surnames drawn with the weights of China's census (王 李 张 刘 陈 …), given
   names of one or two characters common for people born 1930–1975 (by sex), valid resident ID
   numbers (Shanghai region codes, birth dates 1930–1975, the sequence's parity matching the sex,
-  the check character of ``core.validators.id_check_char``), mainland mobiles, addresses on the
+  the check character of ``lib.validators.id_check_char``), mainland mobiles, addresses on the
   roads of each neighbourhood with lane, number and room, 1–2 categories (独居老人 only for people
   aged 60 or more), channels (online most, then family proxies and phone guidance, some home
   visits and counter filings; the oldest residents use a proxy or a home visit more often).
@@ -23,7 +23,7 @@ Design
   same ``UPDATE … SET last = last + n`` the service uses, so a real submission during or after the
   run takes the next free number and never collides.
 - **ID numbers are unique** across the whole table: the keyed hashes of the ones already there are read
-  first (the numbers themselves are encrypted, see ``core.crypto``), and a
+  first (the numbers themselves are encrypted, see ``lib.crypto``), and a
   drawn number that is taken is drawn again.
 - **Fast.** This process plans the applications as plain rows (``Planned``); they are written
   with ``bulk_create`` in batches of ``batch_size`` applications, one transaction per batch

@@ -45,7 +45,7 @@ class RosterEntry(models.Model):
     block = models.ForeignKey(Block, on_delete=models.PROTECT, verbose_name=_("旧改地块"))
     household = models.CharField(_("户号"), max_length=40, blank=True)
     name = models.CharField(_("姓名"), max_length=100)
-    # As on Application (core.crypto): a Fernet token, and a keyed hash to match applications by.
+    # As on Application (lib.crypto): a Fernet token, and a keyed hash to match applications by.
     id_number_encrypted = models.CharField(max_length=200, blank=True, editable=False)
     id_number_hash = models.CharField(max_length=64, blank=True, editable=False)
     categories = models.ManyToManyField(Category, verbose_name=_("特殊对象类别"), blank=True)

@@ -90,7 +90,7 @@ def _search(queryset: QuerySet[Application], q: str) -> QuerySet[Application]:
     kind = search_kind(text)
     if kind == "reference":
         return queryset.filter(reference=normalize_reference(text))
-    # ID numbers are stored encrypted: both searches compare keyed hashes (core.crypto).
+    # ID numbers are stored encrypted: both searches compare keyed hashes (lib.crypto).
     if kind == "id_number":
         return queryset.filter(id_number_hash=id_hash(normalize_id_number(text)))
     if kind == "id_last4":
