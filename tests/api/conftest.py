@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jiedao.api.models import ApiToken
 from jiedao.api.services import token_issue
-from jiedao.ops.demo import demo_id_number
 from jiedao.intake.selectors import required_documents
 from tests.conftest import photo_bytes
+from tests.factories import valid_id_number
 
 
 class Issued:
@@ -62,7 +62,7 @@ def form(prog, serial=1, categories=("disabled",), **overrides) -> dict:
     data = {
         "programme": "JGBK",
         "name": "张志远",
-        "id_number": demo_id_number("19500101", serial),
+        "id_number": valid_id_number("19500101", serial),
         "phone": "13812345678",
         "address": "中兴路1021弄7号201室",
         "neighbourhood": "zhijiangxincun",

@@ -12,7 +12,7 @@ from jiedao.lib.context_processors import LARGE_TEXT_COOKIE
 from jiedao.core.models import Role
 from jiedao.intake import services
 from tests.conftest import sign_in, stored_photos_for, valid_answers
-from tests.review.conftest import make_staff
+from tests.factories import make_staff
 
 ERROR_URLS = "tests.core.error_urls"
 

@@ -10,9 +10,9 @@ from django.test import override_settings
 
 from jiedao.core.models import Role
 from tests.conftest import sign_in
+from tests.factories import make_staff
 from tests.intake.test_public_form import upload
 from tests.intake.test_upload_limits import to_first_photo_step
-from tests.review.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 

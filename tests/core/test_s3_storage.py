@@ -25,15 +25,14 @@ import pytest
 from botocore.config import Config
 
 from jiedao.core.models import Role
-from jiedao.ops.demo import demo_id_number
 from jiedao.intake.housekeeping import orphans_sweep
 from jiedao.intake.models import Application, Document, DraftPhoto
 from jiedao.intake.photos import process_photo
 from jiedao.intake.services import drafts_purge, photo_store
 from tests.api.conftest import form, issue
 from tests.conftest import photo_bytes, sign_in
+from tests.factories import make_staff, valid_id_number
 from tests.intake.test_public_form import apply, follow_to, upload
-from tests.review.conftest import make_staff
 
 pytestmark = [pytest.mark.s3, pytest.mark.django_db]
 
@@ -358,7 +357,7 @@ def test_the_draft_purge_deletes_the_objects_of_abandoned_drafts_only(
         bucket.key(name) for name in Document.objects.values_list("file", flat=True)
     }
     abandoned = Client()
-    apply(abandoned, id_number=demo_id_number("19500101", 124))  # another person
+    apply(abandoned, id_number=valid_id_number("19500101", 124))  # another person
     abandoned_keys = {
         bucket.key(p.file.name)
         for p in DraftPhoto.objects.filter(draft__application=None)

@@ -2,15 +2,15 @@
 
 import pytest
 
-from jiedao.ops.demo import demo_id_number, load_places
 from jiedao.intake.models import Application
 from tests.conftest import photo_bytes
+from tests.factories import hardship_programme, valid_id_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_resident_completes_an_application_with_photos_on_a_phone(live_server, phone_page, screenshot, tmp_path):
-    load_places()
+    hardship_programme()
     page = phone_page
     front, back, other = (tmp_path / "front.jpg", tmp_path / "back.jpg", tmp_path / "other.jpg")
     front.write_bytes(photo_bytes("id_front", seed=1, exif_orientation=6))
@@ -32,7 +32,7 @@ def test_a_resident_completes_an_application_with_photos_on_a_phone(live_server,
     assert page.locator(".error-summary").is_visible()
     assert "18位" in page.locator(".error-summary").inner_text()
     assert page.get_by_label("申请人姓名").input_value() == "张志远"  # nothing typed is lost
-    page.get_by_label("申请人身份证号码").fill(demo_id_number("19500101", 123))
+    page.get_by_label("申请人身份证号码").fill(valid_id_number("19500101", 123))
     page.get_by_role("button", name="下一步").click()
 
     page.get_by_text("芷江新村").click()
@@ -86,7 +86,7 @@ def test_a_resident_completes_an_application_with_photos_on_a_phone(live_server,
 
 
 def test_large_text_mode_makes_text_at_least_30px_and_targets_at_least_60px(live_server, phone_page):
-    load_places()
+    hardship_programme()
     page = phone_page
     page.goto(live_server.url + "/programmes/JGBK/")
     normal = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
@@ -140,7 +140,7 @@ AUDIT_JS = """
 
 
 def test_public_pages_have_large_text_big_targets_and_enough_contrast(live_server, phone_page):
-    load_places()
+    hardship_programme()
     page = phone_page
     pages = ["/", "/programmes/JGBK/", "/status/", "/en/"]
     problems = {}

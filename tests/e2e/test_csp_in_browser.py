@@ -6,8 +6,8 @@ under them and reports anything it refused (a script, a style, an image, a conne
 
 import pytest
 
-from jiedao.ops.demo import demo_id_number, load_places
 from tests.conftest import photo_bytes
+from tests.factories import hardship_programme, valid_id_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_policy_blocks_nothing_the_site_needs_in_the_browser(live_server, browser, tmp_path):
     # Chromium reports every blocked script, style, image or connection on the console; the
     # photo preview (a blob: image), the step meter (SVG) and the API docs (Swagger UI) included.
-    load_places()
+    hardship_programme()
     photo = tmp_path / "front.jpg"
     photo.write_bytes(photo_bytes("id_front", seed=1))
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
@@ -32,7 +32,7 @@ def test_the_policy_blocks_nothing_the_site_needs_in_the_browser(live_server, br
         page.get_by_text("为我自己申请").click()
         page.get_by_role("button", name="下一步").click()
         page.get_by_label("申请人姓名").fill("张志远")
-        page.get_by_label("申请人身份证号码").fill(demo_id_number("19500101", 123))
+        page.get_by_label("申请人身份证号码").fill(valid_id_number("19500101", 123))
         page.get_by_label("申请人手机号码").fill("13812345678")
         page.get_by_role("button", name="下一步").click()
         page.get_by_text("芷江新村").click()

@@ -11,15 +11,15 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 
 from jiedao.intake import services
-from jiedao.ops.demo import demo_id_number, load_places
 from jiedao.intake.views import resident_access_grant, resident_lookup_remember
 from tests.conftest import photo_bytes, stored_photos_for, valid_answers
+from tests.factories import hardship_programme, valid_id_number
 from tests.intake.conftest import request_hukou
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTHS = (320, 360, 390)
-ID_NUMBER = demo_id_number("19500101", 123)
+ID_NUMBER = valid_id_number("19500101", 123)
 GROUPED_ID_NUMBER = f"{ID_NUMBER[:6]} {ID_NUMBER[6:14]} {ID_NUMBER[14:]}"  # 6-8-4, for reading
 
 # What a page must satisfy on any phone: no sideways scrolling, and every control a finger has to
@@ -129,7 +129,7 @@ def walk_the_wizard(page, base, tmp_path) -> list[str]:
 
 
 def test_every_public_page_fits_320_to_390_px_in_both_text_sizes(live_server, browser, tmp_path, screenshot):
-    programme = load_places()
+    programme = hardship_programme()
     base = live_server.url
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN")
     page = context.new_page()
@@ -142,7 +142,7 @@ def test_every_public_page_fits_320_to_390_px_in_both_text_sizes(live_server, br
     asked = request_hukou(
         services.application_submit(
             programme=programme,
-            answers=valid_answers(id_number=demo_id_number("19480202", 7), phone="13900001111"),
+            answers=valid_answers(id_number=valid_id_number("19480202", 7), phone="13900001111"),
             photos=stored_photos_for(programme, ["disabled"]),
         )
     )
@@ -208,7 +208,7 @@ def test_every_public_page_fits_320_to_390_px_in_both_text_sizes(live_server, br
 @pytest.fixture
 def opened_case(live_server):
     """A case asked for its household register, open in a browser session (code typed back)."""
-    programme = load_places()
+    programme = hardship_programme()
     asked = request_hukou(
         services.application_submit(
             programme=programme, answers=valid_answers(), photos=stored_photos_for(programme, ["disabled"])

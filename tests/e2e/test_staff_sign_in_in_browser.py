@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django_otp.oath import TOTP
 
 from jiedao.core.models import Role, StaffProfile
-from jiedao.ops.demo import load_places
+from tests.factories import hardship_programme
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,7 +25,7 @@ def code_from_key_text(key_text: str) -> str:
 
 def test_a_new_member_of_staff_enrols_an_authenticator_at_first_sign_in(browser, live_server, settings, screenshot):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    load_places()
+    hardship_programme()
     user = get_user_model().objects.create_user("newcomer", password="a long pass phrase", is_staff=True)
     StaffProfile.objects.create(user=user, role=Role.REVIEWER)
     page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
@@ -46,7 +46,7 @@ def test_a_new_member_of_staff_enrols_an_authenticator_at_first_sign_in(browser,
 
 def test_a_locked_out_member_of_staff_is_told_why_and_for_how_long(browser, live_server, settings, screenshot):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    load_places()
+    hardship_programme()
     get_user_model().objects.create_user("reviewer", password="a long pass phrase", is_staff=True)
     page = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
     page.goto(live_server.url + "/staff/login/")

@@ -1,15 +1,15 @@
 """What a resident typed survives the 长辈版 switch and ‹ 上一步, with JavaScript and without."""
 
 import pytest
+from tests.factories import hardship_programme
 
-from jiedao.ops.demo import load_places
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_pressing_large_text_mid_step_keeps_the_typed_name(live_server, browser, screenshot, javascript):
-    load_places()
+    hardship_programme()
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", java_script_enabled=javascript)
     page = context.new_page()
     try:

@@ -1,13 +1,11 @@
-from django.contrib.auth import get_user_model
-
-from jiedao.core.models import Role, StaffProfile
+from jiedao.core.models import Role
 from jiedao.intake.transitions import application_transition
+from tests.factories import make_staff
 
 
 def request_hukou(application):
     """The renovation office asks the resident for the household register's pages."""
-    reviewer = get_user_model().objects.create_user("reviewer", is_staff=True)
-    StaffProfile.objects.create(user=reviewer, role=Role.REVIEWER)
+    reviewer = make_staff("reviewer", Role.REVIEWER)
     application_transition(application=application, action="start_review", actor=reviewer)
     return application_transition(
         application=application,

@@ -4,11 +4,11 @@ address, using the places data (which roads and lanes lie in which block)."""
 import pytest
 
 from jiedao.core.models import Block, BlockStreet
-from jiedao.ops.demo import demo_id_number
 from jiedao.intake.forms import AddressForm
 from jiedao.intake.models import Draft
 from jiedao.intake.selectors import block_for_address
-from tests.review.conftest import next_url
+from tests.conftest import next_url
+from tests.factories import valid_id_number
 
 ADDRESS = "/apply/JGBK/step/address/"
 
@@ -17,7 +17,7 @@ def to_address_step(client):
     next_url(client.post("/apply/JGBK/start/"))
     next_url(client.post("/apply/JGBK/step/who/", {"who": "self"}))
     assert next_url(
-        client.post("/apply/JGBK/step/applicant/", {"name": "俞秀珍", "id_number": demo_id_number("19460312", 78), "phone": "13812345678"})
+        client.post("/apply/JGBK/step/applicant/", {"name": "俞秀珍", "id_number": valid_id_number("19460312", 78), "phone": "13812345678"})
     ).endswith("/step/address/")
 
 

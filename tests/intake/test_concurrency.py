@@ -8,16 +8,16 @@ import pytest
 from django.utils import timezone
 
 from jiedao.intake import services
-from jiedao.ops.demo import demo_id_number, load_places
 from jiedao.intake.models import Application, ReferenceCounter, SubmissionTally
 from tests.conftest import run_concurrently, stored_photos_for, valid_answers
+from tests.factories import hardship_programme, valid_id_number
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 SUBMITTERS = 50
 
 
 def _programme_open_over_new_year():
-    programme = load_places()
+    programme = hardship_programme()
     programme.opens_on = dt.date(2026, 12, 1)
     programme.closes_on = dt.date(2027, 2, 1)
     programme.save()
@@ -30,14 +30,14 @@ def _sequence(reference):
 
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_submitters_all_get_a_unique_consecutive_reference():
-    programme = load_places()
+    programme = hardship_programme()
     # One set of stored pages shared by every submission: the photos are not under test here.
     photos = stored_photos_for(programme, ["disabled"])
 
     def one(index):
         return services.application_submit(
             programme=programme,
-            answers=valid_answers(id_number=demo_id_number("19500101", 400 + index), phone=f"138{index:08d}"),
+            answers=valid_answers(id_number=valid_id_number("19500101", 400 + index), phone=f"138{index:08d}"),
             photos=photos,
         ).reference
 
@@ -65,7 +65,7 @@ def test_fifty_concurrent_submitters_across_midnight_of_new_year_in_shanghai():
     def one(index):
         return services.application_submit(
             programme=programme,
-            answers=valid_answers(id_number=demo_id_number("19500101", 600 + index)),
+            answers=valid_answers(id_number=valid_id_number("19500101", 600 + index)),
             photos=photos,
             now=before if index % 2 else after,
         ).reference
@@ -88,7 +88,7 @@ def test_a_submission_one_second_before_midnight_is_numbered_in_the_old_year(pro
     old_year = services.application_submit(programme=programme, answers=valid_answers(), photos=photos)
     monkeypatch.setattr(timezone, "now", lambda: dt.datetime(2026, 12, 31, 16, 0, 1, tzinfo=dt.UTC))
     new_year = services.application_submit(
-        programme=programme, answers=valid_answers(id_number=demo_id_number("19600101", 222)), photos=photos
+        programme=programme, answers=valid_answers(id_number=valid_id_number("19600101", 222)), photos=photos
     )
 
     assert old_year.reference == "JGBK-2026-00001"

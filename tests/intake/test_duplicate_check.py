@@ -8,13 +8,12 @@ from django.utils import timezone
 
 from jiedao.core.models import Role
 from jiedao.intake import services
-from jiedao.ops.demo import demo_id_number
 from jiedao.intake.models import Application, Draft
 from jiedao.notices.models import Event, Notice
-from tests.conftest import sign_in, valid_answers
-from tests.review.conftest import make_staff, next_url
+from tests.conftest import next_url, sign_in, valid_answers
+from tests.factories import make_staff, valid_id_number
 
-TAKEN = demo_id_number("19460312", 77)
+TAKEN = valid_id_number("19460312", 77)
 
 
 @pytest.fixture
@@ -73,7 +72,7 @@ def test_the_reference_is_sent_by_sms_to_the_phones_registered_on_the_case_once_
 
 
 def test_a_free_id_number_goes_on_to_the_address(client, existing):
-    response = public_applicant_step(client, demo_id_number("19500101", 5))
+    response = public_applicant_step(client, valid_id_number("19500101", 5))
     assert next_url(response).endswith("/step/address/")
     assert reminders() == []
 
@@ -81,7 +80,7 @@ def test_a_free_id_number_goes_on_to_the_address(client, existing):
 def test_checks_from_one_address_are_limited(client, existing, settings):
     settings.JIEDAO_DUPLICATE_CHECK_ADDRESS_LIMITS = "3600:3"
     for serial in range(3):
-        next_url(public_applicant_step(Client(), demo_id_number("19500101", serial + 10)))
+        next_url(public_applicant_step(Client(), valid_id_number("19500101", serial + 10)))
     response = public_applicant_step(client)
     html = response.content.decode()
     assert response.status_code == 429
@@ -155,7 +154,7 @@ def test_the_shared_check_hands_callers_the_existing_case(programme, existing, p
     from jiedao.intake.selectors import open_application_for
 
     assert open_application_for(programme, TAKEN) == existing
-    assert open_application_for(programme, demo_id_number("19500101", 5)) is None
+    assert open_application_for(programme, valid_id_number("19500101", 5)) is None
     with pytest.raises(services.DuplicateApplication) as duplicate:
         services.application_submit(
             programme=programme, answers=valid_answers(id_number=TAKEN), photos=photos_for(), now=timezone.now()

@@ -18,17 +18,16 @@ from jiedao.lib.crypto import is_current
 from jiedao.lib.errors import DuplicateApplication
 from jiedao.core.models import AuditEntry, Role
 from jiedao.intake import services
-from jiedao.ops.demo import demo_id_number
 from jiedao.intake.models import Application, Draft
 from jiedao.reports.models import RosterEntry, RosterVersion
 from jiedao.reports.queue import QueueFilters, queue
 from tests.api.conftest import issue
-from tests.conftest import sign_in, valid_answers
-from tests.review.conftest import CaseMaker, make_staff
+from tests.conftest import CaseMaker, sign_in, valid_answers
+from tests.factories import make_staff, valid_id_number
 
-ID_NUMBER = demo_id_number("19500101", 777)
-DRAFT_ID_NUMBER = demo_id_number("19610202", 778)
-ROSTER_ID_NUMBER = demo_id_number("19420303", 779)
+ID_NUMBER = valid_id_number("19500101", 777)
+DRAFT_ID_NUMBER = valid_id_number("19610202", 778)
+ROSTER_ID_NUMBER = valid_id_number("19420303", 779)
 DRAFT_PHONE = "13955556666"
 DRAFT_NAME = "俞秀珍"
 

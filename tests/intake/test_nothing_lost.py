@@ -25,8 +25,8 @@ from jiedao.intake.photos import process_photo
 from jiedao.intake.views import resident_access_grant
 from jiedao.intake.transitions import application_transition
 from tests.api.conftest import issue, submit as api_submit
-from tests.conftest import photo_bytes, sign_in, stored_files, valid_answers
-from tests.review.conftest import CaseMaker, make_staff
+from tests.conftest import CaseMaker, photo_bytes, sign_in, stored_files, valid_answers
+from tests.factories import make_staff
 
 
 class FailsOnThirdSave(FileSystemStorage):

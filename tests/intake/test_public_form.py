@@ -6,11 +6,11 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jiedao.core.models import Role, StaffProfile
-from jiedao.ops.demo import demo_id_number
 from jiedao.intake.models import Application, Channel, DraftPhoto
 from tests.conftest import photo_bytes, sign_in
+from tests.factories import valid_id_number
 
-ID_NUMBER = demo_id_number("19500101", 123)
+ID_NUMBER = valid_id_number("19500101", 123)
 
 
 def upload(name="photo.jpg", **kwargs):
@@ -256,7 +256,7 @@ def test_home_lists_open_programmes(client, programme):
 
 @pytest.mark.django_db
 def test_the_id_number_is_accepted_as_read_back_grouped_or_typed_full_width(client, programme):
-    number = next(n for n in (demo_id_number("19500101", serial) for serial in range(1, 999)) if n.endswith("X"))
+    number = next(n for n in (valid_id_number("19500101", serial) for serial in range(1, 999)) if n.endswith("X"))
     grouped = f"{number[:6]} {number[6:14]} {number[14:]}"
     full_width = grouped.translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}).replace("Ｘ", "ｘ")
     check = apply(client)

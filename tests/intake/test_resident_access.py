@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from jiedao.intake import services
-from jiedao.ops.demo import demo_id_number
 from jiedao.notices import worker
 from jiedao.notices.models import AccessCode, Event, Notice, NoticeStatus
 from jiedao.notices.services import (
@@ -24,6 +23,7 @@ from jiedao.notices.services import (
     notice_resend,
 )
 from tests.conftest import photo_bytes, stored_photos_for, valid_answers
+from tests.factories import valid_id_number
 from tests.intake.conftest import request_hukou
 
 APPLICANT = "13812345678"
@@ -157,7 +157,7 @@ def test_the_open_case_closes_after_thirty_minutes(client, case_needing_hukou):
 def test_an_open_case_does_not_open_another_case(client, case_needing_hukou, programme):
     other = services.application_submit(
         programme=programme,
-        answers=valid_answers(id_number=demo_id_number("19480202", 77), phone="13700000007"),
+        answers=valid_answers(id_number=valid_id_number("19480202", 77), phone="13700000007"),
         photos=stored_photos_for(programme, ["disabled"]),
     )
     open_case(client, case_needing_hukou)

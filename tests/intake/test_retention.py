@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from jiedao.core.models import AuditEntry, Role
 from jiedao.intake import services
-from jiedao.ops.demo import demo_id_number
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application, Document
 from jiedao.intake.retention import ANONYMISED_NAME, AUDIT_RETENTION, audit_prune, retention_run
@@ -22,7 +21,7 @@ from jiedao.intake.tallies import tallies_rebuild
 from jiedao.reports.selectors import programme_stats
 from jiedao.intake.transitions import Payment, application_transition
 from tests.conftest import stored_files, stored_photos_for, valid_answers
-from tests.review.conftest import make_staff
+from tests.factories import make_staff, valid_id_number
 
 NOW = timezone.now()
 
@@ -50,7 +49,7 @@ class Cases:
 
     def submit(self, days_ago, **overrides):
         self.serial += 1
-        answers = valid_answers(id_number=demo_id_number("19500101", self.serial), **overrides)
+        answers = valid_answers(id_number=valid_id_number("19500101", self.serial), **overrides)
         return services.application_submit(
             programme=self.programme,
             answers=answers,

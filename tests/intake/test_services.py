@@ -8,11 +8,11 @@ from django.utils import timezone
 from jiedao.lib.crypto import last4_hash
 from jiedao.lib.errors import DuplicateApplication, ProgrammeClosed, ValidationFailed
 from jiedao.intake import services
-from jiedao.ops.demo import demo_id_number
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, ApplicationEvent, Channel, Document, ReferenceCounter
 from jiedao.intake.photos import process_photo
 from tests.conftest import photo_bytes, run_concurrently, stored_files, stored_photos_for, valid_answers
+from tests.factories import hardship_programme, valid_id_number
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -39,7 +39,7 @@ def test_a_submission_stores_the_application_its_documents_and_first_history_ent
 
 def test_references_count_up_and_can_be_read_out(programme):
     first = submit(programme)
-    second = submit(programme, id_number=demo_id_number("19600101", 222), photos=stored_photos_for(programme, ["disabled"]))
+    second = submit(programme, id_number=valid_id_number("19600101", 222), photos=stored_photos_for(programme, ["disabled"]))
     assert first.reference.endswith("-00001") and second.reference.endswith("-00002")
 
 
@@ -54,7 +54,7 @@ def test_numbering_restarts_in_the_new_shanghai_year(programme):
     )
     b = services.application_submit(
         programme=programme,
-        answers=valid_answers(id_number=demo_id_number("19600101", 222)),
+        answers=valid_answers(id_number=valid_id_number("19600101", 222)),
         photos=stored_photos_for(programme, ["disabled"]),
         now=early,
     )
@@ -183,15 +183,13 @@ def test_stale_drafts_are_purged_with_their_photos(programme, private_storage):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_get_unique_references():
-    from jiedao.ops.demo import load_places
-
-    programme = load_places()
+    programme = hardship_programme()
     photo_sets = [stored_photos_for(programme, ["disabled"]) for _ in range(8)]
 
     def one(index):
         return services.application_submit(
             programme=programme,
-            answers=valid_answers(id_number=demo_id_number("19500101", 300 + index)),
+            answers=valid_answers(id_number=valid_id_number("19500101", 300 + index)),
             photos=photo_sets[index],
         ).reference
 
@@ -203,9 +201,7 @@ def test_concurrent_submissions_get_unique_references():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_same_person_submitting_from_two_devices_at_once_gets_one_application():
-    from jiedao.ops.demo import load_places
-
-    programme = load_places()
+    programme = hardship_programme()
     photo_sets = [stored_photos_for(programme, ["disabled"]) for _ in range(4)]
 
     def one(index):

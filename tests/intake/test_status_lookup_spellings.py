@@ -4,9 +4,9 @@ from an SMS, read aloud, or on a Chinese keyboard that types full-width characte
 import pytest
 
 from jiedao.intake import services
-from jiedao.ops.demo import demo_id_number
 from jiedao.notices.models import Event, Notice
 from tests.conftest import stored_photos_for, valid_answers
+from tests.factories import valid_id_number
 
 APPLICANT = "13812345678"
 PROXY = "13900000013"
@@ -109,7 +109,7 @@ def test_what_does_not_name_a_case_is_a_plain_not_found(client, case, reference,
 
 @pytest.mark.django_db
 def test_the_applicant_step_takes_a_full_width_id_number_with_a_small_x_and_a_phone_with_86(client, programme):
-    number = demo_id_number("19500101", 106)
+    number = valid_id_number("19500101", 106)
     assert number.endswith("X")
     client.post("/apply/JGBK/start/")
     client.post("/apply/JGBK/step/who/", {"who": "self"})

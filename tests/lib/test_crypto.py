@@ -10,9 +10,9 @@ from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from jiedao.lib import crypto
-from jiedao.ops.demo import demo_id_number
+from tests.factories import valid_id_number
 
-NUMBER = demo_id_number("19500101", 106)  # 31010619500101106X
+NUMBER = valid_id_number("19500101", 106)  # 31010619500101106X
 
 
 def test_an_id_number_comes_back_from_its_token_and_the_token_shows_nothing_of_it(settings):

@@ -11,9 +11,9 @@ from django.views.debug import get_exception_reporter_class
 
 from jiedao.lib.logging import MaskPersonalData
 from jiedao.lib.validators import mask_personal_data
-from jiedao.ops.demo import demo_id_number
+from tests.factories import valid_id_number
 
-ID_NUMBER = demo_id_number("19500101", 106)  # 31010619500101106X
+ID_NUMBER = valid_id_number("19500101", 106)  # 31010619500101106X
 PHONE = "13812345678"
 
 

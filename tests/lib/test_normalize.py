@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from jiedao.lib.normalize import normalize_code, normalize_id_number, normalize_phone, normalize_reference
 from jiedao.lib.validators import validate_id_number, validate_mobile
-from jiedao.ops.demo import demo_id_number
+from tests.factories import valid_id_number
 
 REFERENCE = "JGBK-2026-00007"
 
@@ -85,7 +85,7 @@ def test_a_country_code_is_only_removed_from_a_number_too_long_to_be_a_mobile():
 
 
 def test_an_id_number_typed_full_width_with_a_small_x_is_the_number():
-    number = demo_id_number("19500101", 106)
+    number = valid_id_number("19500101", 106)
     assert number.endswith("X")
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in number[:17]) + "ｘ"
     assert normalize_id_number(full_width) == number

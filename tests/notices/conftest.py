@@ -24,7 +24,8 @@ from django.utils import timezone
 from jiedao.core.models import Role
 from jiedao.notices import worker
 from jiedao.notices.models import Notice
-from tests.review.conftest import CaseMaker, make_staff
+from tests.conftest import CaseMaker
+from tests.factories import make_staff
 
 GATEWAY_TOKEN = "gateway-token-for-tests"
 RECEIPT_TOKEN = "receipt-token-for-tests"
@@ -246,23 +247,9 @@ def make_case(programme):
 
 
 @pytest.fixture
-def reviewer(programme):
-    return make_staff("reviewer", Role.REVIEWER, first_name="审核员")
-
-
-@pytest.fixture
 def yt_worker(programme):
+    """A committee worker of 永太 (``reviewer``, ``zj_worker`` and ``leader``: tests/conftest.py)."""
     return make_staff("worker_yt", Role.WORKER, ["yongtai"])
-
-
-@pytest.fixture
-def zj_worker(programme):
-    return make_staff("worker_zjxc", Role.WORKER, ["zhijiangxincun"])
-
-
-@pytest.fixture
-def leader(programme):
-    return make_staff("leader", Role.LEADER)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from jiedao.intake.models import Category, DocumentType
 from jiedao.notices.models import Event, Notice, Recipient
 from jiedao.notices.templates import TEMPLATES, cut, graphemes
 from jiedao.intake.transitions import Payment, application_add_documents, application_transition
-from tests.review.conftest import processed_photo
+from tests.conftest import processed_photo
 
 pytestmark = pytest.mark.django_db
 

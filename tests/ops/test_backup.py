@@ -20,15 +20,15 @@ from django.db import connection
 
 from jiedao.ops.backup import BackupError, backup_create, backup_verify
 from jiedao.intake import services
-from jiedao.ops.demo import demo_id_number, load_places
 from jiedao.intake.models import Application, Document
 from tests.conftest import stored_photos_for, valid_answers
+from tests.factories import hardship_programme, valid_id_number
 
 
 def _submit(programme, serial):
     return services.application_submit(
         programme=programme,
-        answers=valid_answers(id_number=demo_id_number("19500101", serial), phone=f"139{serial:08d}"),
+        answers=valid_answers(id_number=valid_id_number("19500101", serial), phone=f"139{serial:08d}"),
         photos=stored_photos_for(programme, ["disabled"]),
     )
 
@@ -118,7 +118,7 @@ def restored_rows(data_dir: Path, database: str | None, env: dict, sql: str) -> 
 def test_a_backup_taken_while_residents_submit_restores_every_case_and_photo_byte_for_byte(
     tmp_path, private_storage, fresh_instance, settings
 ):
-    programme = load_places()
+    programme = hardship_programme()
     before = [_submit(programme, serial).reference for serial in range(1, 6)]
     settings.STORAGES = {
         **settings.STORAGES,
@@ -175,7 +175,7 @@ def test_a_backup_taken_while_residents_submit_restores_every_case_and_photo_byt
 
 @pytest.mark.django_db(transaction=True)
 def test_a_restore_without_the_original_id_keys_says_so(tmp_path, private_storage, fresh_instance):
-    programme = load_places()
+    programme = hardship_programme()
     _submit(programme, 1)
     result = backup_create(destination=tmp_path / "backup.tar")
     data_dir, env, _database = fresh_instance
@@ -187,7 +187,7 @@ def test_a_restore_without_the_original_id_keys_says_so(tmp_path, private_storag
 
 @pytest.mark.django_db(transaction=True)
 def test_restore_refuses_a_database_that_already_holds_cases(tmp_path, private_storage):
-    programme = load_places()
+    programme = hardship_programme()
     _submit(programme, 1)
     result = backup_create(destination=tmp_path / "backup.tar")
     with pytest.raises(CommandError, match="--force"):
@@ -213,7 +213,7 @@ def test_a_tampered_backup_is_refused_before_anything_is_written(programme, tmp_
 
 @pytest.mark.django_db(transaction=True)  # the backup reads committed data through its own connection
 def test_a_backup_holds_no_plain_id_number_and_no_key(programme, tmp_path, private_storage, settings):
-    id_number = demo_id_number("19500101", 1)
+    id_number = valid_id_number("19500101", 1)
     _submit(programme, 1)
     path = backup_create(destination=tmp_path / "backup.tar").path
     raw = path.read_bytes()

@@ -6,16 +6,15 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from jiedao.ops.demo import demo_id_number
 from jiedao.reports.models import RosterMatch, RosterVersion
 from jiedao.reports.selectors import roster_match_of
 from jiedao.reports.services import RosterRejected, roster_import
-from tests.review.conftest import queue_get
-from tests.conftest import sign_in
+from tests.conftest import queue_get, sign_in
+from tests.factories import valid_id_number
 
-ZHANG = demo_id_number("19500101", 601)
-WANG = demo_id_number("19520202", 602)
-LI = demo_id_number("19550303", 603)
+ZHANG = valid_id_number("19500101", 601)
+WANG = valid_id_number("19520202", 602)
+LI = valid_id_number("19550303", 603)
 
 
 def roster_file(rows, *, headers=("旧改地块", "户号", "姓名", "身份证号码", "特殊对象类别", "备注")):
@@ -59,9 +58,9 @@ def test_a_roster_with_bad_rows_is_refused_with_a_report_and_the_old_one_stays(p
     first = import_rows(programme, reviewer, GOOD)
     bad = GOOD + [
         ("999街坊", "", "赵六", LI, "残疾人", ""),
-        ("241街坊", "", "", demo_id_number("19600101", 604), "残疾人", ""),
+        ("241街坊", "", "", valid_id_number("19600101", 604), "残疾人", ""),
         ("241街坊", "", "钱七", "110105491231002", "残疾人", ""),
-        ("241街坊", "", "孙八", demo_id_number("19600505", 605), "外星人", ""),
+        ("241街坊", "", "孙八", valid_id_number("19600505", 605), "外星人", ""),
         ("241街坊", "", "张志远", ZHANG, "残疾人", ""),
     ]
     with pytest.raises(RosterRejected) as rejected:

@@ -8,9 +8,8 @@ from jiedao.core.models import AuditAction, AuditEntry
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application
 from jiedao.intake.transitions import application_transition
+from tests.conftest import queue_get, sign_in
 from tests.review.conftest import file_for_resident
-from tests.review.conftest import queue_get
-from tests.conftest import sign_in
 
 IP = "10.1.2.3"
 

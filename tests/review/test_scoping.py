@@ -9,9 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import Application
 from jiedao.intake.transitions import application_transition
-from tests.conftest import photo_bytes, sign_in
-from tests.review.conftest import make_staff
-from tests.review.conftest import queue_get
+from tests.conftest import photo_bytes, queue_get, sign_in
+from tests.factories import make_staff
 
 
 @pytest.fixture

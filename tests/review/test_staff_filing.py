@@ -6,8 +6,9 @@ from django.test import Client
 from jiedao.core.models import AuditAction, AuditEntry, Role
 from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import Application, Channel, Draft
-from tests.review.conftest import FILING_ID_NUMBER, file_for_resident, make_staff, next_url
-from tests.conftest import sign_in
+from tests.conftest import next_url, sign_in
+from tests.factories import make_staff
+from tests.review.conftest import FILING_ID_NUMBER, file_for_resident
 
 
 def test_a_worker_files_for_a_resident_at_home(client, worker):

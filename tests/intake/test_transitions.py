@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from jiedao.lib.errors import ValidationFailed
 from jiedao.core.models import AuditAction, AuditEntry, Role
-from jiedao.ops.demo import load_places
 from jiedao.intake.lifecycle import Action, Status, allowed_actions
 from jiedao.intake.models import Application, ApplicationEvent, Document, PaymentMethod, Via
 from jiedao.intake.transitions import (
@@ -19,8 +18,8 @@ from jiedao.intake.transitions import (
     application_transition,
     outstanding_pages,
 )
-from tests.conftest import photo_bytes, run_concurrently, stored_files, sign_in
-from tests.review.conftest import CaseMaker, make_staff, processed_photo
+from tests.conftest import CaseMaker, photo_bytes, processed_photo, run_concurrently, sign_in, stored_files
+from tests.factories import hardship_programme, make_staff
 
 # What a reviewer may do in each status and where the case goes: written out here, not read from
 # the code's table, so that a change to the table has to be a change to this test too.
@@ -235,7 +234,7 @@ def test_an_unknown_action_is_refused(make_case, reviewer):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_approving_at_the_same_moment_approve_once():
-    programme = load_places()
+    programme = hardship_programme()
     reviewers = [make_staff("reviewer_a", Role.REVIEWER), make_staff("reviewer_b", Role.REVIEWER)]
     application = CaseMaker(programme)()
     application_transition(application=application, action=Action.START_REVIEW, actor=reviewers[0])

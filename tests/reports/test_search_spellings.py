@@ -4,11 +4,10 @@
 import pytest
 from django.utils import timezone
 
-from jiedao.ops.demo import demo_id_number
-from tests.conftest import sign_in
-from tests.review.conftest import queue_get
+from tests.conftest import queue_get, sign_in
+from tests.factories import valid_id_number
 
-ZHANG_ID = demo_id_number("19500101", 106)  # ends in X
+ZHANG_ID = valid_id_number("19500101", 106)  # ends in X
 
 
 def full_width(text: str) -> str:

@@ -6,14 +6,13 @@ import pytest
 from django.utils import timezone
 
 from jiedao.lib.validators import mask_id_number
-from jiedao.ops.demo import demo_id_number
 from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application
 from jiedao.intake.transitions import application_transition
-from tests.review.conftest import queue_get
-from tests.conftest import sign_in
+from tests.conftest import queue_get, sign_in
+from tests.factories import valid_id_number
 
-ZHANG_ID = demo_id_number("19500101", 106)  # 31010619500101106X: ends in X
+ZHANG_ID = valid_id_number("19500101", 106)  # 31010619500101106X: ends in X
 assert ZHANG_ID.endswith("X")
 DAY = dt.timedelta(days=1)
 
