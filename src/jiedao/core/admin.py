@@ -92,7 +92,11 @@ class StaffUserAdmin(UserAdmin):
 class AuditEntryAdmin(ReadOnlyAdmin):
     """Readable, never editable: the trail is append-only."""
 
-    list_display = ["at", "actor", "ip_address", "action", "reference"]
+    list_display = ["at", "actor", "ip_address", "action_name", "reference"]
     list_filter = ["action"]
     search_fields = ["reference", "actor__username"]
     date_hierarchy = "at"
+
+    @admin.display(description=gettext_lazy("操作"), ordering="action")
+    def action_name(self, entry):
+        return entry.action_label

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.core.models import AuditAction
+from jiedao.core.models import AUDIT_ACTION_LABELS
 from jiedao.intake.lifecycle import Action, Status
 from jiedao.intake.models import PaymentMethod
 from jiedao.lib.forms import LanguageColonForm, iso_date_input
@@ -42,7 +42,9 @@ class TransitionForm(forms.Form):
 
 class AuditFilterForm(LanguageColonForm):
     actor = forms.CharField(label=_("操作人用户名"), required=False)
-    action = forms.ChoiceField(label=_("操作"), required=False, choices=[("", _("全部"))] + AuditAction.choices)
+    action = forms.ChoiceField(
+        label=_("操作"), required=False, choices=lambda: [("", _("全部")), *AUDIT_ACTION_LABELS.items()]
+    )
     reference = forms.CharField(label=_("受理编号"), required=False)
     day_from = forms.DateField(label=_("日期从"), required=False, widget=iso_date_input())
     day_to = forms.DateField(label=_("到"), required=False, widget=iso_date_input())
