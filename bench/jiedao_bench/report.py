@@ -54,14 +54,17 @@ def machine_facts() -> dict:
 
 
 def write_reports(rows: list[dict], facts: dict, mode: str, elapsed: float) -> None:
-    rows = [{field: row[field] for field in FIELDS} for row in rows]
-    # A partial run (--only) replaces its own metrics and keeps the others' last numbers, marked.
+    rows = [{**{field: row[field] for field in FIELDS}, "goal": verdict(row, mode)} for row in rows]
+    # A partial run (--only) replaces its own metrics and keeps the others' last numbers, marked,
+    # with the verdict they were given in their own run (a quick run's goal reads differently).
     if RESULTS_JSON.exists():
         measured = {(row["name"], row["database"]) for row in rows}
+        on_file = _goals_on_file()
         kept = [row for row in json.loads(RESULTS_JSON.read_text()) if (row["name"], row["database"]) not in measured]
         for row in kept:
             if not row["notes"].startswith("(earlier run"):
                 row["notes"] = f"(earlier run, not re-measured in this one) {row['notes']}"
+            row.setdefault("goal", on_file.get((row["name"], row["database"]), verdict(row, mode)))
         rows = kept + rows
     RESULTS_JSON.write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
     lines = [
@@ -82,7 +85,7 @@ def write_reports(rows: list[dict], facts: dict, mode: str, elapsed: float) -> N
         ratio = "" if row["ratio"] is None else f"{row['ratio']:.2f}"
         lines.append(
             f"| {row['name']} | {row['database']} | {row['dataset_size']:,} | {row['value']} {row['unit']} | "
-            f"{row['baseline_name']} | {row['baseline_value']} {row['unit']} | {ratio} | {verdict(row, mode)} |"
+            f"{row['baseline_name']} | {row['baseline_value']} {row['unit']} | {ratio} | {row['goal']} |"
         )
     lines += ["", "## Notes", ""]
     lines += [
@@ -93,6 +96,19 @@ def write_reports(rows: list[dict], facts: dict, mode: str, elapsed: float) -> N
     if kept:
         lines += ["", ANALYSIS_MARK + kept.rstrip("\n")]
     RESULTS_MD.write_text("\n".join(lines) + "\n")
+
+
+def _goals_on_file() -> dict[tuple[str, str], str]:
+    """The goal column of the RESULTS.md on file, by (metric, database): for rows written before
+    results.json kept each row's verdict."""
+    if not RESULTS_MD.exists():
+        return {}
+    goals = {}
+    for line in RESULTS_MD.read_text().partition("## Notes")[0].splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 8 and cells[0] not in ("metric", "---"):
+            goals[(cells[0], cells[1])] = cells[7]
+    return goals
 
 
 def verdict(row: dict, mode: str) -> str:
