@@ -197,29 +197,30 @@ def partner_submit(
     *, token: ApiToken, programme, answers: dict, uploads, channel: str, idempotency_key: str = "", ip: str | None = None
 ):
     """A partner platform's application: the subsidy's own submit, linked to the token that sent it,
-    with the first webhook and the audit entry in the same transaction.
+    with the first webhook and the audit entry in the submission's transaction.
 
     The same ``Idempotency-Key`` from the same token returns the first application (and writes
     nothing more); keys are per token, so another partner's key can never reach this one's case.
     """
-    with transaction.atomic():
-        application = application_submit_uploads(
-            programme=programme,
-            answers=answers,
-            uploads=uploads,
-            channel=channel,
-            filed_by=token.user if token.is_reviewer else None,
-            idempotency_key=f"api:{token.pk}:{idempotency_key}" if idempotency_key else None,
+    def linked(application) -> None:
+        PartnerSubmission.objects.create(application=application, token=token)
+        webhook_queue_for(application, now=application.submitted_at)
+        audit_record(
+            actor=token.user,
+            action=AuditAction.FILE_APPLICATION,
+            reference=application.reference,
+            ip=ip,
+            channel=application.channel,
+            api_token=token.name,
         )
-        _link, created = PartnerSubmission.objects.get_or_create(application=application, defaults={"token": token})
-        if created:
-            webhook_queue_for(application, now=application.submitted_at)
-            audit_record(
-                actor=token.user,
-                action=AuditAction.FILE_APPLICATION,
-                reference=application.reference,
-                ip=ip,
-                channel=application.channel,
-                api_token=token.name,
-            )
+
+    application = application_submit_uploads(
+        programme=programme,
+        answers=answers,
+        uploads=uploads,
+        channel=channel,
+        filed_by=token.user if token.is_reviewer else None,
+        idempotency_key=f"api:{token.pk}:{idempotency_key}" if idempotency_key else None,
+        on_created=linked,
+    )
     return application

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -153,11 +153,15 @@ def application_submit(
     filed_by=None,
     idempotency_key: str | None = None,
     now: dt.datetime | None = None,
+    on_created: Callable[[Application], object] | None = None,
 ) -> Application:
     """Create an application from a complete set of answers and stored photos.
 
     Raises ``ValidationFailed`` (field → messages), ``ProgrammeClosed`` or
     ``DuplicateApplication``. The same ``idempotency_key`` returns the first application again.
+    ``on_created`` writes what the caller adds to a new application (a staff filing's audit
+    entry, a partner's link) in its transaction; the checks before it run outside, so SQLite's
+    write lock is held only for the writes.
     """
     now = now or timezone.now()
     if idempotency_key and (earlier := Application.objects.filter(idempotency_key=idempotency_key).first()):
@@ -267,6 +271,8 @@ def application_submit(
                     categories=tuple(categories),
                 )
             )
+            if on_created is not None:
+                on_created(application)
     except IntegrityError:
         # Lost a race: a double-clicked submit or a second device. Answer as the winner did.
         if idempotency_key and (earlier := Application.objects.filter(idempotency_key=idempotency_key).first()):
@@ -361,19 +367,10 @@ def draft_submit(
     # Photos of documents no longer needed (a category unticked later) are not sent in.
     needed = {doc.id for doc in required_documents(draft.programme, draft.answers.get("categories", []))}
     photos = draft_stored_photos(draft, only=needed)
-    with transaction.atomic():
-        application = application_submit(
-            programme=draft.programme,
-            answers={**draft.answers, **answers},
-            photos=photos,
-            channel=channel,
-            filed_by=filed_by,
-            idempotency_key=f"draft:{draft.pk}",
-        )
-        first = Draft.objects.filter(pk=draft.pk, application__isnull=True).update(
-            application=application, updated_at=timezone.now()
-        )
-        if first and filed_by is not None:
+
+    def filed(application: Application) -> None:
+        Draft.objects.filter(pk=draft.pk).update(application=application, updated_at=timezone.now())
+        if filed_by is not None:
             audit_record(
                 actor=filed_by,
                 action=AuditAction.FILE_APPLICATION,
@@ -381,6 +378,16 @@ def draft_submit(
                 ip=ip,
                 channel=application.channel,
             )
+
+    application = application_submit(
+        programme=draft.programme,
+        answers={**draft.answers, **answers},
+        photos=photos,
+        channel=channel,
+        filed_by=filed_by,
+        idempotency_key=f"draft:{draft.pk}",
+        on_created=filed,
+    )
     draft.application = application
     return application
 
