@@ -33,7 +33,7 @@ from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.models import AuditAction
 from jiedao.intake import access
 from jiedao.intake.forms import RELATIONSHIPS
-from jiedao.intake.lifecycle import Action, Status
+from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Application, Channel, Programme, Via
 from jiedao.intake.photos import PhotoRejected, process_photo
 from jiedao.intake.selectors import required_documents
@@ -219,11 +219,11 @@ def _application_out(request, application: Application) -> dict:
         "reference": application.reference,
         "programme": application.programme.code,
         "status": application.status,
-        "status_label": str(application.get_status_display()),
+        "status_label": str(application.status_label),
         "channel": application.channel,
         "submitted_at": application.submitted_at,
         "history": [
-            {"status": e.to_status, "status_label": str(e.get_to_status_display()), "at": e.at, "note": e.note}
+            {"status": e.to_status, "status_label": str(e.to_status_label), "at": e.at, "note": e.note}
             for e in application.events.order_by("at", "id")
         ],
         "missing_documents": missing,
@@ -388,7 +388,7 @@ def submit(request):
     programme = Programme.objects.filter(code__iexact=(data.get("programme") or "").strip()).first()
     if programme is None:
         raise ValidationFailed({"programme": [_("没有这个项目。")]})
-    answers, errors, renames = partner_answers(data)
+    answers, errors, renames = partner_answers(data, programme)
     uploads, photo_errors = _uploads(request)
     errors.update(photo_errors)
     if errors:
@@ -429,7 +429,7 @@ def application_detail(request, reference: str):
 def add_documents(request, reference: str):
     token = _token(request)
     application = _case(token, reference)
-    if token.is_reviewer and not access.may_take(token.user, Action.RESUBMIT):
+    if token.is_reviewer and not access.may_take(token.user, Action.RESUBMIT, application):
         raise Forbidden(_("这个令牌不能做这个操作。"))
     uploads, errors = _uploads(request)
     if errors:
@@ -476,10 +476,10 @@ def transition(request, reference: str, body: schemas.TransitionIn):
     application = _case(token, reference)
     if body.action not in PUBLIC_ACTIONS:  # the schema's enum already says so
         raise ValidationFailed({"action": [_("没有这种操作。")]})
-    allowed = access.may_take(token.user, body.action) if token.is_reviewer else body.action == Action.WITHDRAW
+    allowed = access.may_take(token.user, body.action, application) if token.is_reviewer else body.action == Action.WITHDRAW
     if not allowed:
         raise Forbidden(_("这个令牌不能做这个操作。"))
-    if body.expected_status and body.expected_status not in Status.values:
+    if body.expected_status and body.expected_status not in application.lifecycle.statuses:
         raise ValidationFailed({"expected_status": [_("状态不正确。")]})
     try:
         case = application_transition(
@@ -542,7 +542,7 @@ def stats(
         "programme": found.code,
         "as_of": figures.as_of,
         "total": figures.total,
-        "by_status": by_code(figures.by_status, Status.values),
+        "by_status": by_code(figures.by_status, list(found.kind.lifecycle.statuses)),
         "by_neighbourhood": by_code(figures.by_neighbourhood, [n.code for n in found.neighbourhoods.all()]),
         "by_block": by_code(figures.by_block, [b.code for b in found.blocks.all()]),
         "by_category": by_code(figures.by_category, [c.code for c in found.categories.all()]),

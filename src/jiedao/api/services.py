@@ -15,6 +15,7 @@ import re
 import secrets
 import unicodedata
 
+from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -154,8 +155,11 @@ ADDRESS_FIELDS = ("address_road", "address_lane", "address_number", "address_roo
 PARTNER_CHANNELS = tuple(Channel.values)
 
 
-def partner_answers(data) -> tuple[dict, dict[str, list[str]], dict[str, str]]:
-    """(answers, errors found here, field renames for the service's errors) from the posted form."""
+def partner_answers(data, programme) -> tuple[dict, dict[str, list[str]], dict[str, str]]:
+    """(answers, errors found here, field renames for the service's errors) from the posted form.
+
+    The subsidy's fields are read as the API documents them (an address in one line, a consent
+    for both consents); a question of another service type is read under its own name."""
     answers: dict = {
         key: (data.get(key) or "").strip()
         for key in ("name", "id_number", "phone", "neighbourhood", "block", "household_note", *PROXY_FIELDS)
@@ -180,6 +184,11 @@ def partner_answers(data) -> tuple[dict, dict[str, list[str]], dict[str, str]]:
     answers["who"] = "proxy" if is_proxy else "self"
     consent = (data.get("consent") or "").strip().lower() in _TRUE
     answers["consent"] = answers["sensitive_consent"] = consent
+    for form_class in programme.kind.question_forms.values():
+        for name, field in form_class.base_fields.items():
+            if name not in answers:
+                many = isinstance(field, forms.MultipleChoiceField)
+                answers[name] = data.getlist(name) if many else (data.get(name) or "").strip()
     return answers, errors, renames
 
 

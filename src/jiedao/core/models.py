@@ -94,7 +94,8 @@ class BlockStreet(models.Model):
 
 class Role(models.TextChoices):
     WORKER = "worker", _("居委会工作人员")
-    REVIEWER = "reviewer", _("审核人员（旧改分指挥部）")
+    # Who reviews which service is the service type's to say (the subsidy: 旧改分指挥部).
+    REVIEWER = "reviewer", _("审核人员")
     LEADER = "leader", _("街道领导（只读）")
     ADMIN = "admin", _("系统管理员")
 

@@ -1,4 +1,5 @@
-"""Which of the subsidy's cases a member of staff may see, and which actions they may take.
+"""Which cases a member of staff may see, and which actions they may take (the roles per action
+are each service type's lifecycle's).
 
 The scope is the staff rule (``core.staff.neighbourhood_ids``) applied to cases: anything outside
 answers 404, the same as a case that does not exist, so a typed URL reveals nothing. Views, the
@@ -11,26 +12,11 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from jiedao.core.audit import audit_record
-from jiedao.core.models import AuditAction, Role
+from jiedao.core.models import AuditAction
 from jiedao.core.staff import in_scope, staff_role
 from jiedao.lib.http import private_photo_response
 
-from .lifecycle import Action
 from .models import Application, Document
-
-# Who may take each action. Workers do the first check with the resident (start review, ask for
-# material, withdraw at the resident's request) and send material in for them; decisions and
-# payments belong to the renovation office.
-ACTION_ROLES: dict[str, frozenset[str]] = {
-    Action.START_REVIEW: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
-    Action.REQUEST_MORE: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
-    Action.RESUBMIT: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
-    Action.APPROVE: frozenset({Role.REVIEWER, Role.ADMIN}),
-    Action.REJECT: frozenset({Role.REVIEWER, Role.ADMIN}),
-    Action.RECORD_PAYMENT: frozenset({Role.REVIEWER, Role.ADMIN}),
-    Action.WITHDRAW: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
-}
-
 
 def applications_for_staff(user) -> QuerySet[Application]:
     return in_scope(Application.objects.all(), user)
@@ -64,8 +50,9 @@ def document_among(applications: QuerySet[Application], document_id: int) -> Doc
     return document
 
 
-def may_take(user, action: str) -> bool:
-    return staff_role(user) in ACTION_ROLES.get(action, frozenset())
+def may_take(user, action: str, application: Application) -> bool:
+    """Whether the user's role may take ``action`` on this case (its service type's lifecycle)."""
+    return application.lifecycle.may_take(staff_role(user), action)
 
 
 def document_photo_response(document: Document, *, actor, ip: str | None):

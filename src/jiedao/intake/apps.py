@@ -8,6 +8,11 @@ class IntakeConfig(AppConfig):
     verbose_name = _("线上申请")
 
     def ready(self):
+        from .hardship import HARDSHIP
+        from .service_types import service_type_register
+
+        service_type_register(HARDSHIP)
+
         # Who acts when a case changes, inside the writing transaction (events.py says why).
         from .events import case_events
         from .sms import sms_on_case_event

@@ -84,10 +84,13 @@ class MobileField(forms.CharField):
 
 
 class QuestionForm(forms.Form):
-    """A question group; every group takes the programme so that they can be run uniformly."""
+    """A question group; every group takes the programme so that they can be run uniformly, and
+    the staff desk's neighbourhood scope (``neighbourhood_ids``: None for all of the programme's),
+    which a group that asks for the neighbourhood must honour."""
 
-    def __init__(self, *args, programme: Programme | None = None, **kwargs):
+    def __init__(self, *args, programme: Programme | None = None, neighbourhood_ids=None, **kwargs):
         self.programme = programme
+        self.neighbourhood_ids = neighbourhood_ids
         super().__init__(*args, **kwargs)
         # Django's own "这个字段是必填项" does not say which box: every question says it in words.
         generic = str(forms.Field.default_error_messages["required"])
@@ -186,6 +189,14 @@ def with_phone(message: str, phone: str) -> str:
     return mark_safe(conditional_escape(message) % {"phone": format_html('<span class="nowrap">{}</span>', phone)})
 
 
+def neighbourhood_choices(programme: Programme, neighbourhood_ids=None) -> list[tuple[str, str]]:
+    """The programme's neighbourhoods; a committee worker files for their own ones only."""
+    neighbourhoods = programme.neighbourhoods.all()
+    if neighbourhood_ids is not None:
+        neighbourhoods = neighbourhoods.filter(id__in=neighbourhood_ids)
+    return [(n.code, n.display_name) for n in neighbourhoods]
+
+
 # The "不清楚" answer to the block question; resolved from the address, never stored.
 UNKNOWN_BLOCK = "unknown"
 
@@ -215,14 +226,11 @@ class AddressForm(QuestionForm):
     )
     address_room = forms.CharField(label=_("室"), max_length=20, required=False, widget=_text_input())
 
-    def __init__(self, *args, programme: Programme, neighbourhood_ids=None, offer_unknown_block=False, **kwargs):
+    def __init__(self, *args, programme: Programme, offer_unknown_block=False, **kwargs):
         super().__init__(*args, programme=programme, **kwargs)
         # The block the places data gives for a "不清楚" answer, shown for the resident to confirm.
         self.block_suggestion = None
-        neighbourhoods = programme.neighbourhoods.all()
-        if neighbourhood_ids is not None:  # a committee worker files for their own neighbourhoods only
-            neighbourhoods = neighbourhoods.filter(id__in=neighbourhood_ids)
-        self.fields["neighbourhood"].choices = [(n.code, n.display_name) for n in neighbourhoods]
+        self.fields["neighbourhood"].choices = neighbourhood_choices(programme, self.neighbourhood_ids)
         blocks = [(b.code, b.display_name) for b in programme.blocks.all()]
         if offer_unknown_block:  # the wizard's question; the API names a block or gets an error
             blocks.append((UNKNOWN_BLOCK, _("不清楚，请根据门牌地址判断")))
@@ -285,6 +293,9 @@ class CategoriesForm(QuestionForm):
 
 
 class ConsentForm(QuestionForm):
+    # Said above the boxes on the check page.
+    purpose = _("街道只为审核和发放本次帮困补助使用这些信息，不会用于其他用途。")
+
     consent = forms.BooleanField(
         label=_("我同意街道为办理本次帮困补助收集、使用上面填写的个人信息。"),
         error_messages={"required": _("请勾选同意收集个人信息，否则无法受理申请。")},
@@ -295,16 +306,48 @@ class ConsentForm(QuestionForm):
     )
 
 
-ANSWER_FORMS = (WhoForm, ApplicantForm, AddressForm, CategoriesForm)
+# The answers with a column of their own on an application (and a place on the check page and the
+# case page); a service type's other answers are kept in ``Application.extra_answers``.
+OWN_COLUMNS = frozenset(
+    {"channel", "who", "proxy_name", "proxy_phone", "proxy_relationship", "name", "id_number", "phone",
+     "neighbourhood", "block", "address_road", "address_lane", "address_number", "address_room",
+     "categories", "household_note"}
+)  # fmt: skip
+
+
+def extra_answers(programme: Programme, cleaned: dict) -> dict:
+    """The cleaned answers to the programme's own questions that have no column (``OWN_COLUMNS``)."""
+    asked = {name for form in programme.kind.question_forms.values() for name in form.base_fields}
+    return {name: value for name, value in cleaned.items() if name in asked and name not in OWN_COLUMNS}
+
+
+def answer_rows(programme: Programme, answers: dict) -> list[tuple[str, str, str]]:
+    """(question, answer as the reader sees it, step) for each answer without a column of its
+    own, in the order asked: what the check page and the case page list for such questions."""
+    rows = []
+    kind = programme.kind
+    for step in kind.question_steps(answers):
+        form = kind.question_forms[step](programme=programme)
+        for name, field in form.fields.items():
+            if name in OWN_COLUMNS or name not in answers:
+                continue
+            value = answers[name]
+            choices = {str(key): label for key, label in (getattr(field, "choices", None) or ())}
+            if isinstance(value, list):
+                shown = "、".join(str(choices.get(str(item), item)) for item in value)
+            else:
+                shown = str(choices.get(str(value), value))
+            rows.append((str(field.label), shown, step))
+    return rows
 
 
 def clean_answers(programme: Programme, answers: dict) -> tuple[dict, dict[str, list[str]]]:
-    """Run every question group over a complete set of answers: (cleaned, errors by field)."""
+    """Run every question group of the programme's service type over a complete set of answers:
+    (cleaned, errors by field)."""
     cleaned: dict = {}
     errors: dict[str, list[str]] = {}
-    groups = [form(answers, programme=programme) for form in ANSWER_FORMS]
-    if answers.get("who") == "proxy":
-        groups.append(ProxyForm(answers, programme=programme))
+    kind = programme.kind
+    groups = [kind.question_forms[step](answers, programme=programme) for step in kind.question_steps(answers)]
     for form in groups:
         if form.is_valid():
             cleaned.update(form.cleaned_data)

@@ -1,4 +1,5 @@
-"""The application's life, as one table that every service consults.
+"""The subsidy's life, as one table that every service consults (``HARDSHIP_LIFECYCLE``; other
+service types declare their own ``service_types.Lifecycle``).
 
 submitted → in_review → needs_more ⇄ resubmitted → approved | rejected → paid (from approved),
 and withdrawn from any open state. An action not in the table for the current status is refused.
@@ -7,6 +8,10 @@ and withdrawn from any open state. An action not in the table for the current st
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from jiedao.core.models import Role
+
+from .service_types import Lifecycle
 
 
 class Status(models.TextChoices):
@@ -59,5 +64,28 @@ RESIDENT_EXPLANATIONS = {
 }
 
 
-def allowed_actions(status: str) -> list[str]:
-    return [action for action, (sources, _target) in TRANSITIONS.items() if status in sources]
+# Who may take each action. Workers do the first check with the resident (start review, ask for
+# material, withdraw at the resident's request) and send material in for them; decisions and
+# payments belong to the renovation office.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    Action.START_REVIEW: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
+    Action.REQUEST_MORE: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
+    Action.RESUBMIT: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
+    Action.APPROVE: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.REJECT: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.RECORD_PAYMENT: frozenset({Role.REVIEWER, Role.ADMIN}),
+    Action.WITHDRAW: frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN}),
+}
+
+HARDSHIP_LIFECYCLE = Lifecycle(
+    statuses=dict(Status.choices),
+    open_statuses=OPEN_STATUSES,
+    transitions=TRANSITIONS,
+    action_labels=dict(Action.choices),
+    explanations=RESIDENT_EXPLANATIONS,
+    decisions=frozenset({Status.APPROVED, Status.REJECTED}),
+    action_roles=ACTION_ROLES,
+)
+
+
+allowed_actions = HARDSHIP_LIFECYCLE.allowed_actions

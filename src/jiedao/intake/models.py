@@ -29,7 +29,8 @@ from jiedao.lib.crypto import (
 from jiedao.lib.formatting import format_address
 from jiedao.lib.validators import mask_id_number, mask_phone
 
-from .lifecycle import OPEN_STATUSES, Status
+from .lifecycle import OPEN_STATUSES
+from .service_types import DEFAULT_SERVICE_TYPE, service_type_get, service_type_of, service_types
 
 
 def _in_english() -> bool:
@@ -54,11 +55,29 @@ class Programme(BilingualName):
         blank=True,
     )
     review_days = models.PositiveSmallIntegerField(_("承诺审核工作日"), default=10)
+    # Which kind of service this is (``service_types``): its questions, lifecycle, texts and figures.
+    service_type = models.CharField(_("服务类型"), max_length=40, default=DEFAULT_SERVICE_TYPE)
 
     class Meta:
         verbose_name = _("帮困项目")
         verbose_name_plural = _("帮困项目")
         ordering = ["-opens_on", "id"]
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        try:
+            service_type_get(self.service_type)
+        except LookupError:
+            choices = "、".join(t.code for t in service_types())
+            raise ValidationError(
+                {"service_type": _("没有这种服务类型。可选：%(choices)s。") % {"choices": choices}}
+            ) from None
+
+    @property
+    def kind(self):
+        """The programme's ``ServiceType``."""
+        return service_type_of(self)
 
     @property
     def display_summary(self) -> str:
@@ -159,7 +178,8 @@ class PaymentMethod(models.TextChoices):
 class Application(models.Model):
     reference = models.CharField(_("受理编号"), max_length=32, unique=True)
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="applications")
-    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    # A status of the programme's lifecycle (``status_label`` names it).
+    status = models.CharField(_("状态"), max_length=16, default="submitted")
 
     applicant_name = models.CharField(_("申请人姓名"), max_length=100)
     name_pinyin = models.CharField(max_length=300, blank=True, editable=False)
@@ -172,14 +192,19 @@ class Application(models.Model):
     id_last4_hash = models.CharField(max_length=64, blank=True, editable=False)
     phone = models.CharField(_("手机号码"), max_length=11)
 
-    address_road = models.CharField(_("路"), max_length=100)
+    # Asked by the service types that need an address (the subsidy); blank otherwise.
+    address_road = models.CharField(_("路"), max_length=100, blank=True)
     address_lane = models.CharField(_("弄"), max_length=20, blank=True)
-    address_number = models.CharField(_("号"), max_length=20)
+    address_number = models.CharField(_("号"), max_length=20, blank=True)
     address_room = models.CharField(_("室"), max_length=20, blank=True)
     neighbourhood = models.ForeignKey(Neighbourhood, on_delete=models.PROTECT, verbose_name=_("居民区"))
-    block = models.ForeignKey(Block, on_delete=models.PROTECT, verbose_name=_("旧改地块"))
+    # Only for service types that need a block (``ServiceType.needs_block``).
+    block = models.ForeignKey(Block, on_delete=models.PROTECT, verbose_name=_("旧改地块"), null=True, blank=True)
     categories = models.ManyToManyField(Category, verbose_name=_("特殊对象类别"))
     household_note = models.TextField(_("家庭情况说明"), blank=True)
+    # The answers to a service type's own questions, those without a column here (forms.OWN_COLUMNS);
+    # one Fernet token at rest, like a draft's answers.
+    extra_answers = EncryptedJSONField(default=dict, blank=True)
     missing_documents = models.ManyToManyField(
         DocumentType, verbose_name=_("需补充的材料"), blank=True, related_name="+"
     )
@@ -199,7 +224,8 @@ class Application(models.Model):
 
     consent_version = models.CharField(_("同意书版本"), max_length=32)
     consent_at = models.DateTimeField(_("同意时间"))
-    sensitive_consent_at = models.DateTimeField(_("敏感个人信息同意时间"))
+    # Only where the service type asks for sensitive personal information (PIPL art. 29).
+    sensitive_consent_at = models.DateTimeField(_("敏感个人信息同意时间"), null=True, blank=True)
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
 
     submitted_at = models.DateTimeField(_("受理时间"), default=timezone.now)
@@ -217,9 +243,10 @@ class Application(models.Model):
         constraints = [
             # Race-proof "one open application per person per programme": a second submit that
             # slips past the service's check still fails here, and is turned into a clear answer.
+            # Only when an ID number is given: some service types do not ask for one.
             models.UniqueConstraint(
                 fields=["programme", "id_number_hash"],
-                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                condition=Q(status__in=sorted(OPEN_STATUSES)) & ~Q(id_number_hash=""),
                 name="one_open_application_per_person",
             )
         ]
@@ -278,20 +305,23 @@ class Application(models.Model):
         self.__dict__.pop("_id_number_plain", None)
 
     ID_NUMBER_FIELDS = ("id_number_encrypted", "id_number_hash", "id_last4_hash")
-    SEALED_FIELDS = ID_NUMBER_FIELDS  # what `jiedao keys rotate` rewrites
+    SEALED_FIELDS = (*ID_NUMBER_FIELDS, "extra_answers")  # what `jiedao keys rotate` rewrites
 
     def reseal(self) -> bool:
         """Bring the token to the current key and the hashes to the current hash key (`jiedao keys
-        rotate`); False when both already are, so a second run changes nothing."""
+        rotate`); False when both already are and there are no extra answers, so a second run
+        changes nothing. Extra answers are always rewritten: their field encrypts with the current
+        key on save, and only service types other than the subsidy have them."""
+        changed = bool(self.extra_answers)
         if not self.id_number_encrypted:
-            return False
+            return changed
         number = self.id_number
         if (
             is_current(self.id_number_encrypted)
             and self.id_number_hash == id_hash(number)
             and self.id_last4_hash == last4_hash(number[-4:])
         ):
-            return False
+            return changed
         self.id_number = number
         return True
 
@@ -308,8 +338,16 @@ class Application(models.Model):
         return mask_phone(self.proxy_phone) if self.proxy_phone else ""
 
     @property
+    def lifecycle(self):
+        return service_type_of(self.programme).lifecycle
+
+    @property
     def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
+        return self.status in self.lifecycle.open_statuses
+
+    @property
+    def status_label(self) -> str:
+        return self.lifecycle.status_label(self.status)
 
 
 class ApplicationEvent(models.Model):
@@ -317,8 +355,8 @@ class ApplicationEvent(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
-    from_status = models.CharField(max_length=16, choices=Status.choices, blank=True)
-    to_status = models.CharField(max_length=16, choices=Status.choices)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     channel = models.CharField(max_length=16, choices=Via.choices)
     note = models.TextField(blank=True, help_text=_("写给申请人看的说明"))
@@ -327,6 +365,10 @@ class ApplicationEvent(models.Model):
         ordering = ["at", "id"]
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
+
+    @property
+    def to_status_label(self) -> str:
+        return self.application.lifecycle.status_label(self.to_status)
 
 
 class Document(models.Model):
@@ -412,7 +454,7 @@ class SubmissionTally(models.Model):
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
     day = models.DateField()
     neighbourhood = models.ForeignKey(Neighbourhood, on_delete=models.CASCADE)
-    block = models.ForeignKey(Block, on_delete=models.CASCADE)
+    block = models.ForeignKey(Block, on_delete=models.CASCADE, null=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     count = models.IntegerField(default=0)
 
@@ -441,7 +483,7 @@ class StatusTally(models.Model):
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE)
     day = models.DateField()
     neighbourhood = models.ForeignKey(Neighbourhood, on_delete=models.CASCADE)
-    status = models.CharField(max_length=16, choices=Status.choices)
+    status = models.CharField(max_length=16)
     delta = models.IntegerField(default=0)
 
     class Meta:

@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from jiedao.core.audit import audit_record
 from jiedao.core.models import AuditAction, AuditEntry
 
 from .events import CaseEvent, CaseEventKind, case_events
-from .lifecycle import CLOSED_STATUSES
+from .service_types import statuses_q
 from .models import Application, ApplicationEvent, Document, Draft, DraftPhoto
 from .services import photo_delete
 
@@ -56,9 +56,9 @@ class RetentionResult:
 def closed_before(cutoff: dt.datetime):
     """Closed cases whose closing entry is older than ``cutoff`` and not yet anonymised."""
     return (
-        Application.objects.filter(status__in=CLOSED_STATUSES)
+        Application.objects.filter(statuses_q("closed"))
         .exclude(applicant_name=ANONYMISED_NAME)
-        .annotate(closed_at=Max("events__at", filter=Q(events__to_status__in=CLOSED_STATUSES)))
+        .annotate(closed_at=Max("events__at", filter=statuses_q("closed", status_field="events__to_status")))
         .filter(closed_at__lt=cutoff)
         .order_by("closed_at", "pk")
     )
@@ -85,6 +85,7 @@ def application_anonymise(*, application: Application) -> list[str]:
         case.phone = ""
         case.address_road = case.address_lane = case.address_number = case.address_room = ""
         case.household_note = ""
+        case.extra_answers = {}
         case.proxy_name = case.proxy_phone = case.proxy_relationship = ""
         # update_fields: updated_at is left alone on purpose (auto_now only runs with save()).
         Application.objects.filter(pk=case.pk).update(
@@ -101,6 +102,7 @@ def application_anonymise(*, application: Application) -> list[str]:
                     "address_number",
                     "address_room",
                     "household_note",
+                    "extra_answers",
                     "proxy_name",
                     "proxy_phone",
                     "proxy_relationship",

@@ -12,7 +12,6 @@ from jiedao.core.models import Block, BlockStreet
 from jiedao.lib.crypto import id_hash
 from jiedao.lib.normalize import normalize_phone, normalize_reference
 
-from .lifecycle import OPEN_STATUSES
 from .models import Application, DocumentType, Programme
 
 
@@ -88,7 +87,7 @@ def open_application_for(programme: Programme, id_number: str) -> Application | 
     # By keyed hash: the stored number is encrypted, and the unique index is on the hash too.
     return (
         Application.objects.select_related("neighbourhood", "filed_by")
-        .filter(programme=programme, id_number_hash=id_hash(id_number), status__in=OPEN_STATUSES)
+        .filter(programme=programme, id_number_hash=id_hash(id_number), status__in=programme.kind.lifecycle.open_statuses)
         .first()
     )
 

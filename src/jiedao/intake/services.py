@@ -37,8 +37,7 @@ from jiedao.lib.errors import (
 from jiedao.lib.ratelimit import Limit, Rate, address_key
 
 from .events import CaseEvent, CaseEventKind, case_events
-from .forms import ConsentForm, clean_answers
-from .lifecycle import Status
+from .forms import clean_answers, extra_answers
 from .models import (
     Application,
     ApplicationEvent,
@@ -169,8 +168,9 @@ def application_submit(
     if not programme.is_open(timezone.localtime(now).date()):
         raise ProgrammeClosed(_("这个项目现在不在受理时间内。"))
 
+    kind = programme.kind
     cleaned, errors = clean_answers(programme, answers)
-    consent = ConsentForm(answers, programme=programme)
+    consent = kind.consent_form(answers, programme=programme)
     if not consent.is_valid():
         for field, messages in consent.errors.items():
             errors.setdefault(field, []).extend(str(m) for m in messages)
@@ -179,7 +179,7 @@ def application_submit(
     if errors:
         raise ValidationFailed(errors)
 
-    documents = required_documents(programme, cleaned["categories"])
+    documents = required_documents(programme, cleaned.get("categories", []))
     by_code = {doc.code: doc for doc in DocumentType.objects.filter(programme=programme)}
     photo_rows = []
     for photo in photos:
@@ -199,33 +199,35 @@ def application_submit(
             }
         )
 
-    if existing := open_application_for(programme, cleaned["id_number"]):
+    id_number = cleaned.get("id_number", "")
+    if id_number and (existing := open_application_for(programme, id_number)):
         raise _duplicate_error(existing)
 
-    is_proxy = cleaned["who"] == "proxy"
+    is_proxy = cleaned.get("who") == "proxy"
     if channel == Channel.ONLINE and is_proxy:
         channel = Channel.PROXY
     pinyin, initials = name_pinyin(cleaned["name"])
     neighbourhood = programme.neighbourhoods.get(code=cleaned["neighbourhood"])
-    block = programme.blocks.get(code=cleaned["block"])
+    block = programme.blocks.get(code=cleaned["block"]) if cleaned.get("block") else None
     try:
         with transaction.atomic():
             application = Application.objects.create(
                 reference=_next_reference(programme, now),
                 programme=programme,
-                status=Status.SUBMITTED,
+                status=kind.lifecycle.initial,
                 applicant_name=cleaned["name"],
                 name_pinyin=pinyin,
                 name_initials=initials,
-                id_number=cleaned["id_number"],  # encrypted and hashed by the model's setter
+                id_number=id_number,  # encrypted and hashed by the model's setter
                 phone=cleaned["phone"],
-                address_road=cleaned["address_road"],
+                address_road=cleaned.get("address_road", ""),
                 address_lane=cleaned.get("address_lane", ""),
-                address_number=cleaned["address_number"],
+                address_number=cleaned.get("address_number", ""),
                 address_room=cleaned.get("address_room", ""),
                 neighbourhood=neighbourhood,
                 block=block,
                 household_note=cleaned.get("household_note", ""),
+                extra_answers=extra_answers(programme, cleaned),
                 channel=channel,
                 proxy_name=cleaned.get("proxy_name", "") if is_proxy else "",
                 proxy_phone=cleaned.get("proxy_phone", "") if is_proxy else "",
@@ -233,12 +235,13 @@ def application_submit(
                 filed_by=filed_by,
                 consent_version=settings.JIEDAO_CONSENT_VERSION,
                 consent_at=now,
-                sensitive_consent_at=now,
+                sensitive_consent_at=now if "sensitive_consent" in consent.fields else None,
                 idempotency_key=idempotency_key,
                 submitted_at=now,
             )
-            categories = list(programme.categories.filter(code__in=cleaned["categories"]))
-            application.categories.set(categories)
+            categories = list(programme.categories.filter(code__in=cleaned.get("categories", [])))
+            if categories:
+                application.categories.set(categories)
             Document.objects.bulk_create(
                 Document(
                     application=application,
@@ -256,7 +259,7 @@ def application_submit(
                 application=application,
                 at=now,
                 from_status="",
-                to_status=Status.SUBMITTED,
+                to_status=application.status,
                 actor=filed_by,
                 channel=channel,
             )
@@ -277,7 +280,7 @@ def application_submit(
         # Lost a race: a double-clicked submit or a second device. Answer as the winner did.
         if idempotency_key and (earlier := Application.objects.filter(idempotency_key=idempotency_key).first()):
             return earlier
-        if existing := open_application_for(programme, cleaned["id_number"]):
+        if id_number and (existing := open_application_for(programme, id_number)):
             raise _duplicate_error(existing) from None
         raise
     return application

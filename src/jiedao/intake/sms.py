@@ -1,9 +1,10 @@
-"""The subsidy's text messages to residents: which event of a case sends which notice, with what.
+"""The text messages to residents: which event of a case sends which notice, with what.
 
-``sms_on_case_event`` subscribes to ``case_events`` (``intake.apps``): a new case sends 已受理,
-each status that matters to the resident sends its notice (``notices.templates.EVENT_FOR_STATUS``),
-an anonymised case has its texts forgotten. The outbox itself (rows, provider, retries, delivery
-reports, access codes) is ``notices``'; what it may say about a subsidy case is decided here.
+``sms_on_case_event`` subscribes to ``case_events`` (``intake.apps``): a new case, and each status
+that matters to the resident, sends the notice its service type names (``ServiceType.sms_events``;
+the subsidy's 已受理, 需补充材料, …); an anonymised case has its texts forgotten. The outbox itself
+(rows, provider, retries, delivery reports, access codes) is ``notices``'; what it may say about a
+case is decided here.
 
 The one free-text parameter, a reviewer's reason for rejecting, goes through ``redact`` first
 (names, long numbers, category and sensitive document names), as a safety net behind the form's
@@ -20,16 +21,15 @@ from django.utils import timezone
 
 from jiedao.notices.models import Event, Notice
 from jiedao.notices.services import notice_queue, notices_forget, notices_recent
-from jiedao.notices.templates import EVENT_FOR_STATUS
+from jiedao.notices.templates import TEMPLATES
 
 from .events import CaseEvent, CaseEventKind
 from .models import Application, Category, DocumentType
+from .service_types import service_type_of
 
 
 def sms_on_case_event(event: CaseEvent) -> None:
-    if event.kind == CaseEventKind.SUBMITTED:
-        notice_queue(application=event.application, event=Event.RECEIVED, now=event.at)
-    elif event.kind == CaseEventKind.TRANSITIONED:
+    if event.kind in (CaseEventKind.SUBMITTED, CaseEventKind.TRANSITIONED):
         notice_queue_for_status(application=event.application, note=event.note, now=event.at)
     elif event.kind == CaseEventKind.ANONYMISED:
         notices_forget(application=event.application)
@@ -65,14 +65,15 @@ def redact(text: str, application) -> str:
 
 
 def notice_queue_for_status(*, application, note: str = "", now: dt.datetime | None = None) -> list[Notice]:
-    """The notice for the status the case has just reached, if that status matters to the resident."""
-    event = EVENT_FOR_STATUS.get(application.status)
+    """The notice for the status the case has just reached, if its service type sends one there."""
+    event = service_type_of(application.programme).sms_events.get(application.status)
     if event is None:
         return []
+    wanted = TEMPLATES[event].params
     values = {}
-    if event == Event.REJECTED:
+    if "reason" in wanted:
         values["reason"] = redact(note, application)
-    if event == Event.NEEDS_MORE:
+    if "documents" in wanted:
         values["documents"] = missing_documents_text(application)
     return notice_queue(application=application, event=event, values=values, now=now)
 

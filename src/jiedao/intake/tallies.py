@@ -16,7 +16,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .events import CaseEvent, CaseEventKind
-from .lifecycle import Status
+from .service_types import statuses_q
 from .models import (
     Application,
     ApplicationEvent,
@@ -61,7 +61,7 @@ def tally_transition(application: Application, from_status: str, to_status: str,
     }
     _bump(StatusTally, "delta", -1, status=from_status, **base)
     _bump(StatusTally, "delta", 1, status=to_status, **base)
-    if to_status in (Status.APPROVED, Status.REJECTED):
+    if to_status in application.lifecycle.decisions:
         hours = int((at - application.submitted_at).total_seconds() // 3600)
         _bump(DecisionTally, "count", 1, hours=max(hours, 0), **base)
 
@@ -112,7 +112,7 @@ def tallies_rebuild(programme_id: int | None = None) -> None:
         )
         decisions: dict[tuple, int] = {}
         for programme, neighbourhood, submitted, decided in events.filter(
-            to_status__in=(Status.APPROVED, Status.REJECTED)
+            statuses_q("decisions", programme_path="application__programme", status_field="to_status")
         ).values_list("application__programme_id", "application__neighbourhood_id", "application__submitted_at", "at").iterator(chunk_size=5000):
             key = (programme, timezone.localtime(decided).date(), neighbourhood, max(int((decided - submitted).total_seconds() // 3600), 0))
             decisions[key] = decisions.get(key, 0) + 1

@@ -2,7 +2,8 @@
 
 Every transition goes through ``application_transition``, whoever asks (the back office, the
 partner API, a resident's supplement, a command): it locks the case, checks the one table of
-allowed transitions (``lifecycle.TRANSITIONS``) against the status *now* — not the status the
+allowed transitions (the case's service type's ``Lifecycle``; the subsidy's is
+``lifecycle.TRANSITIONS``) against the status *now* — not the status the
 reviewer saw — and writes the new status, a history entry and an audit entry together, then
 publishes a ``CaseEvent`` to ``events.case_events`` inside the same transaction, so that the
 subscribers' rows (the tallies, the resident's SMS, the partner's webhook) commit or roll back
@@ -26,7 +27,7 @@ from jiedao.core.models import AuditAction
 from jiedao.lib.errors import DomainError, ValidationFailed
 
 from .events import CaseEvent, CaseEventKind, case_events
-from .lifecycle import TRANSITIONS, Action, Status
+from .lifecycle import Action, Status
 from .models import Application, ApplicationEvent, Document, PaymentMethod, Via
 from .photos import PhotoRejected, ProcessedPhoto, process_photo
 from .selectors import missing_pages
@@ -58,7 +59,8 @@ def application_transition(
     now: dt.datetime | None = None,
 ) -> Application:
     """Take ``action`` on the case, or raise ``IllegalTransition`` / ``ValidationFailed``."""
-    if action not in TRANSITIONS:
+    lifecycle = application.lifecycle
+    if action not in lifecycle.transitions:
         raise IllegalTransition(_("没有这种操作。"))
     note = (note or "").strip()
     missing_document_codes = [code for code in missing_document_codes if code]
@@ -88,7 +90,7 @@ def application_transition(
         if expected_status and case.status != expected_status:
             raise IllegalTransition(
                 _("这份申请刚刚已被别人处理，现在的状态是“%(status)s”。请刷新页面后再看。")
-                % {"status": case.get_status_display()}
+                % {"status": case.status_label}
             )
         if action == Action.REQUEST_MORE:
             documents = list(case.programme.document_types.filter(code__in=missing_document_codes))
@@ -122,16 +124,17 @@ def _publish(case: Application, previous: str, *, action: str, actor, note: str,
 
 def _move(case: Application, action: str, *, actor, via: str, note: str, now: dt.datetime) -> str:
     """Write the new status and its history entry; returns the status the case had."""
-    sources, target = TRANSITIONS[action]
+    lifecycle = case.lifecycle
+    sources, target = lifecycle.transitions[action]
     if case.status not in sources:
         raise IllegalTransition(
             _("这份申请现在是“%(status)s”，不能“%(action)s”。")
-            % {"status": case.get_status_display(), "action": Action(action).label}
+            % {"status": case.status_label, "action": lifecycle.action_label(action)}
         )
     previous = case.status
     case.status = target
     fields = ["status", "updated_at"]
-    if target in (Status.APPROVED, Status.REJECTED):
+    if target in lifecycle.decisions:
         case.decided_at = now
         fields.append("decided_at")
     case.save(update_fields=fields)

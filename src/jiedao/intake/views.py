@@ -31,7 +31,7 @@ from jiedao.lib.validators import mask_phone, normalize_phone
 from jiedao.notices import services as notice_services
 
 from . import wizard
-from .lifecycle import RESIDENT_EXPLANATIONS, Status
+from .lifecycle import Status
 from .models import Application, Programme, Via
 from .page_cache import cached_public_page
 from .selectors import application_for_resident, programmes_for_public
@@ -213,7 +213,7 @@ def _case_page(request, application: Application, phone: str, *, error: str = ""
     if _has_access(request, application):
         context.update(_status_context(application), authorised=True)
     else:
-        context["explanation"] = STATE_ONLY_EXPLANATIONS.get(application.status) or RESIDENT_EXPLANATIONS[application.status]
+        context["explanation"] = STATE_ONLY_EXPLANATIONS.get(application.status) or application.lifecycle.explanation(application.status)
     return no_store(render(request, "intake/status_case.html", context, status=status))
 
 
@@ -270,7 +270,7 @@ def _status_context(application: Application) -> dict:
     request = application.events.filter(to_status=Status.NEEDS_MORE).order_by("-at", "-id").first()
     return {
         "request_note": request.note if request and application.status == Status.NEEDS_MORE else "",
-        "explanation": RESIDENT_EXPLANATIONS[application.status],
+        "explanation": application.lifecycle.explanation(application.status),
         "events": application.events.all(),
         "missing_documents": application.missing_documents.all(),
         "outstanding": outstanding_pages(application),

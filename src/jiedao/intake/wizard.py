@@ -3,7 +3,8 @@
 The public desk is the resident (or a family member) on their own phone. The staff desk is a
 committee worker filing for a resident by phone, at home or at the counter: the same steps and
 checks, plus a first question (how they are helping) and neighbourhood choices limited to their
-own. Every answer and photo lives in a server-side ``Draft`` whose id sits in the session, so a
+own. The questions, their order and the consent are the programme's service type's
+(``service_types``); the photo steps follow from the answers. Every answer and photo lives in a server-side ``Draft`` whose id sits in the session, so a
 page rejected for one mistake loses nothing and "change" on the check page is just a link.
 """
 
@@ -30,29 +31,14 @@ from jiedao.lib.http import no_store, private_photo_response
 from jiedao.lib.ratelimit import client_address, rate_limit_hit
 
 from . import services
-from .forms import (
-    AddressForm,
-    ApplicantForm,
-    CategoriesForm,
-    ChannelForm,
-    ConsentForm,
-    ProxyForm,
-    WhoForm,
-    with_phone,
-)
+from .forms import AddressForm, ChannelForm, answer_rows, with_phone
 from .models import Application, Channel, DocumentType, Draft, DraftPhoto, Programme
 from .photos import PhotoRejected, process_photo
 from .selectors import missing_pages, open_application_for, required_documents
 from .sms import reference_reminder_queue
 
-QUESTION_FORMS = {
-    "channel": ChannelForm,
-    "who": WhoForm,
-    "proxy": ProxyForm,
-    "applicant": ApplicantForm,
-    "address": AddressForm,
-    "categories": CategoriesForm,
-}
+# The desks' own first questions; the rest are the service type's.
+DESK_FORMS = {"channel": ChannelForm}
 
 
 @dataclass(frozen=True)
@@ -65,7 +51,7 @@ class Desk:
     neighbourhood_scope: Callable = field(default=lambda request: None)
     # Where a finished application goes: returns a redirect response.
     on_submitted: Callable = field(default=None)
-    # Question forms that read differently at this desk.
+    # Question forms that read differently at this desk (used where the service type asks that step).
     form_overrides: dict = field(default_factory=dict)
     # Whether this desk's user may be told of a person's existing open case: staff within their
     # scope; nobody at the public desk (see ``duplicate_message``).
@@ -75,27 +61,27 @@ class Desk:
     # signed in and audited.
     limit_duplicate_checks: bool = True
 
-    def form_class(self, step: str):
-        return self.form_overrides.get(step) or QUESTION_FORMS[step]
+    def form_class(self, step: str, programme: Programme):
+        return self.form_overrides.get(step) or DESK_FORMS.get(step) or programme.kind.question_forms[step]
+
+    def asks(self, step: str, programme: Programme) -> bool:
+        return step in DESK_FORMS or step in programme.kind.question_forms
 
     def url(self, name: str) -> str:
         return f"{self.namespace}:{name}"
 
 
 def _form(desk: Desk, request, step: str, programme: Programme, data=None, initial=None):
-    kwargs = {"programme": programme}
-    if step == "address":
-        kwargs["neighbourhood_ids"] = desk.neighbourhood_scope(request)
+    form_class = desk.form_class(step, programme)
+    kwargs = {"programme": programme, "neighbourhood_ids": desk.neighbourhood_scope(request)}
+    if issubclass(form_class, AddressForm):  # the wizard may answer "不清楚" from the address
         kwargs["offer_unknown_block"] = True
-    return desk.form_class(step)(data, initial=initial, **kwargs)
+    return form_class(data, initial=initial, **kwargs)
 
 
 def steps_of(desk: Desk, draft: Draft) -> list[str]:
     answers = draft.answers
-    steps = [*desk.first_steps, "who"]
-    if answers.get("who") == "proxy":
-        steps.append("proxy")
-    steps += ["applicant", "address", "categories"]
+    steps = [*desk.first_steps, *draft.programme.kind.question_steps(answers)]
     steps += [f"doc-{doc.code}" for doc in required_documents(draft.programme, answers.get("categories", []))]
     steps.append("check")
     return steps
@@ -106,7 +92,7 @@ def first_unanswered(desk: Desk, request, draft: Draft) -> str:
     programme = draft.programme
     have = set(draft.photos.values_list("document_type__code", "page"))
     for step in steps_of(desk, draft):
-        if step in QUESTION_FORMS:
+        if desk.asks(step, programme):
             if not _form(desk, request, step, programme, data=draft.answers).is_valid():
                 return step
         elif step.startswith("doc-"):
@@ -164,7 +150,8 @@ def step(desk: Desk, request, programme: Programme, step: str, *, on_missing_dra
         form = _form(desk, request, step, programme, data=request.POST)
         if form.is_valid():
             # A person with an open case is stopped here, before the photos, not at the submit.
-            refused = _refuse_duplicate(desk, request, programme, draft, form) if step == "applicant" else None
+            asks_id = bool(form.cleaned_data.get("id_number"))
+            refused = _refuse_duplicate(desk, request, programme, draft, form) if asks_id else None
         if form.is_valid() and refused is None:
             services.draft_save_answers(draft=draft, answers=_serialisable(form.cleaned_data))
             return _go_on(desk, request, draft, step, returning)
@@ -172,7 +159,7 @@ def step(desk: Desk, request, programme: Programme, step: str, *, on_missing_dra
         form = _form(desk, request, step, programme, initial=draft.answers)
     # How many photo steps there are depends on the categories: until they are chosen the page
     # says which step this is, not a total that would jump from 7 to 9 later.
-    steps_known = bool(draft.answers.get("categories"))
+    steps_known = bool(draft.answers.get("categories")) or not programme.kind.has_categories
     response = _render(
         desk, request, programme, steps, step, {"form": form, "returning": returning, "steps_known": steps_known}
     )
@@ -329,9 +316,10 @@ def _check_step(desk, request, programme, draft, steps):
     documents = required_documents(programme, answers.get("categories", []))
     photos = list(draft.photos.select_related("document_type"))
     error_list: list[str] = []
-    form = ConsentForm(programme=programme)
+    consent_form = programme.kind.consent_form
+    form = consent_form(programme=programme)
     if request.method == "POST":
-        form = ConsentForm(request.POST, programme=programme)
+        form = consent_form(request.POST, programme=programme)
         if form.is_valid():
             try:
                 application = services.draft_submit(
@@ -362,14 +350,16 @@ def _check_step(desk, request, programme, draft, steps):
             "form": form,
             "answers": answers,
             "channel_label": dict(ChannelForm.base_fields["channel"].choices).get(answers.get("channel")),
-            "who_label": dict(desk.form_class("who").base_fields["who"].choices).get(answers.get("who")),
+            "who_label": _choice_label(desk, programme, "who", "who", answers),
             "categories": categories,
             "neighbourhood": programme.neighbourhoods.filter(code=answers.get("neighbourhood")).first(),
             # Not "block": inside {% block %} that name is Django's own (the block being rendered).
             "renovation_block": programme.blocks.filter(code=answers.get("block")).first(),
-            "relationship": dict(ProxyForm.base_fields["proxy_relationship"].choices).get(
-                answers.get("proxy_relationship")
-            ),
+            "relationship": _choice_label(desk, programme, "proxy", "proxy_relationship", answers),
+            # The answers of question groups the check page does not lay out itself (another
+            # service type's own questions), as (label, answer) in the order asked.
+            "other_answers": answer_rows(programme, answers),
+            "step_of": _step_of_field(desk, programme, answers),
             "documents": [
                 {"type": doc, "photos": [p for p in photos if p.document_type_id == doc.id]} for doc in documents
             ],
@@ -378,27 +368,40 @@ def _check_step(desk, request, programme, draft, steps):
     )
 
 
-STEP_TITLES = {
-    "channel": lambda: _("办理方式"),
-    "who": lambda: _("您是为谁申请？"),
-    "proxy": lambda: _("代办人信息"),
-    "applicant": lambda: _("申请人信息"),
-    "address": lambda: _("申请人住址"),
-    "categories": lambda: _("特殊对象类别"),
-    "check": lambda: _("核对并提交"),
-}
+def _choice_label(desk: Desk, programme: Programme, step: str, name: str, answers: dict):
+    if not desk.asks(step, programme):
+        return None
+    choices = desk.form_class(step, programme).base_fields[name].choices
+    return dict(choices).get(answers.get(name))
+
+
+def _step_of_field(desk: Desk, programme: Programme, answers: dict) -> dict[str, str]:
+    """Which step asks each field: where the check page's "change" links go."""
+    return {
+        name: step
+        for step in programme.kind.question_steps(answers)
+        for name in desk.form_class(step, programme).base_fields
+    }
+
+
+def _step_title(programme: Programme, step: str) -> str:
+    if step == "channel":
+        return _("办理方式")
+    if step == "check":
+        return _("核对并提交")
+    return str(programme.kind.step_titles.get(step, ""))
 
 
 def _render(desk, request, programme, steps, step, context):
     if step == "check":
         template = "intake/check.html"
-        title = STEP_TITLES["check"]()
+        title = _step_title(programme, "check")
     elif step.startswith("doc-"):
         template = "intake/photo_step.html"
         title = _("拍照上传：%(document)s") % {"document": context["document_type"].display_name}
     else:
         template = "intake/question_step.html"
-        title = STEP_TITLES[step]()
+        title = _step_title(programme, step)
     index = steps.index(step)
     steps_known = context.pop("steps_known", True)
     response = render(

@@ -64,7 +64,8 @@ class Notice(models.Model):
     )
     recipient = models.CharField(_("接收人"), max_length=16, choices=Recipient.choices, default=Recipient.APPLICANT)
     phone = models.CharField(_("手机号码"), max_length=11)
-    event = models.CharField(_("事项"), max_length=16, choices=Event.choices)
+    # An ``Event`` or an event a service registered with its template (``templates.sms_template_register``).
+    event = models.CharField(_("事项"), max_length=16)
     template_code = models.CharField(_("模板代码"), max_length=64)
     params = models.JSONField(_("模板参数"), default=dict)
     text = models.TextField(_("短信内容"))
@@ -99,7 +100,13 @@ class Notice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_event_display()} → {self.masked_phone}"
+        return f"{self.event_label} → {self.masked_phone}"
+
+    @property
+    def event_label(self) -> str:
+        from .templates import event_label  # templates imports this module for Event
+
+        return event_label(self.event)
 
     @property
     def masked_phone(self) -> str:

@@ -19,6 +19,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils.functional import Promise
 
 from .models import Event
 
@@ -30,11 +31,14 @@ class SmsTemplate:
     event: str
     text: str
     params: tuple[str, ...]
+    # How staff pages name the event; the events of ``models.Event`` are named there.
+    label: Promise | str = ""
 
     @property
     def code(self) -> str:
-        """The provider's template code, from settings (each provider account has its own)."""
-        return settings.JIEDAO_SMS_TEMPLATE_CODES[self.event]
+        """The provider's template code, from settings (each provider account has its own);
+        JIEDAO_<EVENT> until one is configured."""
+        return settings.JIEDAO_SMS_TEMPLATE_CODES.get(self.event) or f"JIEDAO_{self.event.upper()}"
 
     def render(self, params: dict[str, str]) -> str:
         return self.text.format(**{name: params[name] for name in self.params})
@@ -96,15 +100,25 @@ MASKED_CODE = "******"
 # The error of an access-code notice not sent within the code's validity (shown to staff).
 ACCESS_CODE_EXPIRED = "验证码已过期，未发送"
 
-# Which status change sends which notice; in_review and resubmitted send nothing.
-EVENT_FOR_STATUS = {
-    "submitted": Event.RECEIVED,
-    "needs_more": Event.NEEDS_MORE,
-    "approved": Event.APPROVED,
-    "rejected": Event.REJECTED,
-    "paid": Event.PAID,
-    "withdrawn": Event.WITHDRAWN,
-}
+
+
+def sms_template_register(template: SmsTemplate) -> SmsTemplate:
+    """A service's own text (``intake.service_types``: which status sends which event is the
+    service type's ``sms_events``). Registered once, from the service's ``AppConfig.ready``."""
+    existing = TEMPLATES.get(template.event)
+    if existing is not None and existing != template:
+        raise ValueError(f"an SMS template for {template.event!r} is already registered")
+    if len(template.event) > 16:
+        raise ValueError(f"SMS event names are at most 16 characters: {template.event!r}")
+    TEMPLATES[template.event] = template
+    return template
+
+
+def event_label(event: str) -> str:
+    if event in Event.values:
+        return str(Event(event).label)
+    template = TEMPLATES.get(event)
+    return str(template.label or event) if template else event
 
 
 def _joins_previous(char: str, previous: str) -> bool:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from jiedao.core.models import Block, Neighbourhood
 from jiedao.core.staff import neighbourhood_ids
 from jiedao.intake.access import applications_for_staff
-from jiedao.intake.lifecycle import CLOSED_STATUSES, OPEN_STATUSES, Status
+from jiedao.intake.service_types import all_statuses, statuses_q
 from jiedao.intake.models import Application, Category, Channel, StatusTally
 from jiedao.lib.crypto import InvalidToken, decrypt, encrypt, id_hash, last4_hash
 from jiedao.lib.forms import LanguageColonForm, iso_date_input
@@ -142,7 +142,7 @@ def _filtered(user, filters: QueueFilters) -> QuerySet[Application]:
         # "Not closed" rather than "one of the open statuses": the same cases, but SQLite then walks
         # the (updated_at, id) index in order and stops after a page, instead of reading every
         # open case through the status index and sorting them all.
-        queryset = queryset.exclude(status__in=CLOSED_STATUSES)
+        queryset = queryset.exclude(statuses_q("closed"))
     return queryset
 
 
@@ -177,11 +177,10 @@ def queue_count(user, filters: QueueFilters) -> int:
         tallies = tallies.filter(programme__code=filters.programme)
     if filters.neighbourhood:
         tallies = tallies.filter(neighbourhood__code=filters.neighbourhood)
-    statuses = {filters.status} if filters.status else None
+    if filters.status:
+        tallies = tallies.filter(status=filters.status)
     if filters.order == "waiting":
-        statuses = set(OPEN_STATUSES) & statuses if statuses else set(OPEN_STATUSES)
-    if statuses is not None:
-        tallies = tallies.filter(status__in=statuses)
+        tallies = tallies.filter(statuses_q("open"))
     return tallies.aggregate(total=Sum("delta"))["total"] or 0
 
 
@@ -194,7 +193,7 @@ class QueueFilterForm(LanguageColonForm):
     neighbourhood = forms.ChoiceField(label=_("居民区"), required=False)
     block = forms.ChoiceField(label=_("旧改地块"), required=False)
     category = forms.ChoiceField(label=_("特殊对象类别"), required=False)
-    status = forms.ChoiceField(label=_("状态"), required=False, choices=[("", _("全部"))] + Status.choices)
+    status = forms.ChoiceField(label=_("状态"), required=False)
     channel = forms.ChoiceField(label=_("渠道"), required=False, choices=[("", _("全部"))] + Channel.choices)
     submitted_from = forms.DateField(label=_("受理日期从"), required=False, widget=iso_date_input())
     submitted_to = forms.DateField(label=_("到"), required=False, widget=iso_date_input())
@@ -217,6 +216,7 @@ class QueueFilterForm(LanguageColonForm):
         for category in categories:
             seen.setdefault(category.code, category.display_name)
         self.fields["category"].choices = everything + list(seen.items())
+        self.fields["status"].choices = everything + list(all_statuses().items())
 
 
 SEARCHES_SESSION_KEY = "queue_searches"

@@ -19,7 +19,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from jiedao.core.staff import neighbourhood_ids
-from jiedao.intake.lifecycle import Status
 from jiedao.intake.models import (
     Application,
     Category,
@@ -72,6 +71,10 @@ class Stats:
     by_status: Breakdown
     median_days_to_decision: float | None
     decided: int
+
+    def breakdowns(self) -> list[Breakdown]:
+        """The tables this programme's service type shows (``ServiceType.dashboard_dimensions``)."""
+        return [getattr(self, f"by_{dimension}") for dimension in self.programme.kind.dashboard_dimensions]
 
 
 def _scoped(model, user, programme: Programme, as_of: dt.date):
@@ -131,7 +134,8 @@ def programme_stats(user, programme: Programme, as_of: dt.date | None = None) ->
     counts = _summed(submissions, "channel")
     by_channel = Breakdown("channel", [(str(label), counts.get(value, 0)) for value, label in Channel.choices])
     counts = _summed(_scoped(StatusTally, user, programme, as_of), "status", "delta")
-    by_status = Breakdown("status", [(str(label), counts.get(value, 0)) for value, label in Status.choices])
+    statuses = programme.kind.lifecycle.statuses
+    by_status = Breakdown("status", [(str(label), counts.get(value, 0)) for value, label in statuses.items()])
 
     histogram = list(_summed(_scoped(DecisionTally, user, programme, as_of), "hours").items())
     median_hours = _median_hours(histogram)

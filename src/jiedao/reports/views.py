@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,7 +16,7 @@ from jiedao.core import staff
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.models import AuditAction, Role
 from jiedao.core.staff import staff_context, staff_required
-from jiedao.intake.lifecycle import Status
+from jiedao.intake.service_types import all_statuses
 from jiedao.intake.models import Application, Category, Channel, Programme
 from jiedao.lib.formatting import join_names, parenthesised
 from jiedao.lib.forms import LanguageColonForm
@@ -59,13 +60,14 @@ def _dashboard_params(request):
 def dashboard(request):
     form, programme, as_of = _dashboard_params(request)
     stats = programme_stats(request.user, programme, as_of)
-    breakdowns = [
-        (_("按居民区"), stats.by_neighbourhood),
-        (_("按旧改地块"), stats.by_block),
-        (_("按特殊对象类别（一份申请可有多个类别）"), stats.by_category),
-        (_("按申请渠道（电话指导、上门协助、窗口受理是居委会的工作；家属代办是家人代为申请）"), stats.by_channel),
-        (_("按办理状态"), stats.by_status),
-    ]
+    titles = {
+        "neighbourhood": _("按居民区"),
+        "block": _("按旧改地块"),
+        "category": _("按特殊对象类别（一份申请可有多个类别）"),
+        "channel": _("按申请渠道（电话指导、上门协助、窗口受理是居委会的工作；家属代办是家人代为申请）"),
+        "status": _("按办理状态"),
+    }
+    breakdowns = [(titles[table.key], table) for table in stats.breakdowns()]
     return no_store(
         render(
             request,
@@ -73,6 +75,7 @@ def dashboard(request):
             {
                 "form": form,
                 "stats": stats,
+                "headline": programme.kind.headline(stats.total, date_format(stats.as_of, "DATE_FORMAT")),
                 "daily_chart": charts.daily_chart(stats.by_day),
                 "breakdowns": [(title, table, charts.bar_chart(table.rows)) for title, table in breakdowns],
                 "query": request.GET.urlencode(),
@@ -96,13 +99,15 @@ def dashboard_workbook(request):
         ),
         (_("每日受理"), [_("日期"), _("当日受理"), _("累计受理")], [[d.day.isoformat(), d.count, d.cumulative] for d in stats.by_day]),
     ]
-    for title, table in (
-        (_("居民区"), stats.by_neighbourhood),
-        (_("旧改地块"), stats.by_block),
-        (_("特殊对象类别"), stats.by_category),
-        (_("申请渠道"), stats.by_channel),
-        (_("办理状态"), stats.by_status),
-    ):
+    titles = {
+        "neighbourhood": _("居民区"),
+        "block": _("旧改地块"),
+        "category": _("特殊对象类别"),
+        "channel": _("申请渠道"),
+        "status": _("办理状态"),
+    }
+    for table in stats.breakdowns():
+        title = titles[table.key]
         sheets.append((title, [title, count + parenthesised(heading)], [list(row) for row in table.rows]))
     audit_record(actor=request.user, action=AuditAction.EXPORT, ip=client_ip(request), what="statistics", as_of=as_of.isoformat())
     return no_store(
@@ -144,7 +149,7 @@ def _queue_rows(applications, *, full_ids: bool):
     category_names.update({c.id: c.display_name for c in Category.objects.all()})
     # Labels translated once per export, not once per row.
     channels = {value: str(label) for value, label in Channel.choices}
-    statuses = {value: str(label) for value, label in Status.choices}
+    statuses = {value: str(label) for value, label in all_statuses().items()}
     for row in applications.values(
         "id", "reference", "applicant_name", "id_number_encrypted", "phone", "neighbourhood__name", "block__name", "channel", "status", "submitted_at"
     ).iterator(chunk_size=2000):

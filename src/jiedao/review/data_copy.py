@@ -22,6 +22,7 @@ from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.models import AuditAction, Role
 from jiedao.core.staff import staff_required
 from jiedao.intake import access
+from jiedao.intake.forms import answer_rows
 from jiedao.intake.models import Application
 from jiedao.lib.http import no_store
 
@@ -48,7 +49,7 @@ def application_data(application: Application) -> dict:
     return {
         "reference": application.reference,
         "programme": {"code": application.programme.code, "name": application.programme.name},
-        "status": {"code": application.status, "label": str(application.get_status_display())},
+        "status": {"code": application.status, "label": str(application.status_label)},
         "applicant": {
             "name": application.applicant_name,
             "id_number": application.id_number,
@@ -56,7 +57,7 @@ def application_data(application: Application) -> dict:
         },
         "address": {
             "neighbourhood": application.neighbourhood.name,
-            "block": application.block.name,
+            "block": application.block.name if application.block else "",
             "road": application.address_road,
             "lane": application.address_lane,
             "number": application.address_number,
@@ -65,6 +66,10 @@ def application_data(application: Application) -> dict:
         },
         "categories": [c.name for c in application.categories.all()],
         "household_note": application.household_note,
+        "other_answers": [
+            {"question": question, "answer": answer}
+            for question, answer, _step in answer_rows(application.programme, application.extra_answers)
+        ],
         "channel": {"code": application.channel, "label": str(application.get_channel_display())},
         "proxy": {
             "name": application.proxy_name,
@@ -90,7 +95,7 @@ def application_data(application: Application) -> dict:
                 "at": _when(event.at),
                 "from": event.from_status,
                 "to": event.to_status,
-                "to_label": str(event.get_to_status_display()),
+                "to_label": str(event.to_status_label),
                 "channel": event.channel,
                 "by": _staff_name(event.actor),
                 "note": event.note,
@@ -148,6 +153,7 @@ def _summary(data: dict) -> str:
         ]
         if data["household_note"]:
             lines.append(_("家庭情况说明：%(note)s") % {"note": data["household_note"]})
+        lines += [_("%(question)s：%(answer)s") % row for row in data["other_answers"]]
         if data["proxy"]["name"]:
             lines.append(_("代办人：%(name)s %(phone)s") % {"name": data["proxy"]["name"], "phone": data["proxy"]["phone"]})
         lines += ["", _("办理经过：")]

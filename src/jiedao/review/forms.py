@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.models import AUDIT_ACTION_LABELS
-from jiedao.intake.lifecycle import Action, Status
+from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import PaymentMethod
 from jiedao.lib.forms import LanguageColonForm, iso_date_input
 
@@ -10,7 +10,7 @@ from jiedao.lib.forms import LanguageColonForm, iso_date_input
 class TransitionForm(forms.Form):
     """One form for every action; the service decides which fields an action needs."""
 
-    expected_status = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput)
+    expected_status = forms.CharField(max_length=16, widget=forms.HiddenInput)
     note = forms.CharField(
         label=_("给申请人的说明"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )

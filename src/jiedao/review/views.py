@@ -20,11 +20,11 @@ from django.views.decorators.http import require_POST
 
 from jiedao.core import staff
 from jiedao.core.audit import audit_record, client_ip
-from jiedao.core.models import AuditAction, AuditEntry
+from jiedao.core.models import AuditAction, AuditEntry, Role
 from jiedao.core.staff import staff_context, staff_required
 from jiedao.intake import access, wizard
-from jiedao.intake.forms import StaffProxyForm, StaffWhoForm
-from jiedao.intake.lifecycle import Action, allowed_actions
+from jiedao.intake.forms import StaffProxyForm, StaffWhoForm, answer_rows
+from jiedao.intake.lifecycle import Action
 from jiedao.intake.models import Document, Programme, Via
 from jiedao.intake.transitions import (
     Payment,
@@ -106,13 +106,18 @@ def _remember_search(request):
 
 
 def _case_context(request, application, forms=None):
-    actions = [a for a in allowed_actions(application.status) if a != Action.RESUBMIT and access.may_take(request.user, a)]
+    lifecycle = application.lifecycle
+    actions = [
+        a
+        for a in lifecycle.allowed_actions(application.status)
+        if a != Action.RESUBMIT and access.may_take(request.user, a, application)
+    ]
     document_types = application.programme.document_types.all()
     forms = forms or {}
     action_forms = [
         (
             action,
-            Action(action).label,
+            lifecycle.action_label(action),
             forms.get(action)
             or TransitionForm(
                 action=action,
@@ -125,13 +130,16 @@ def _case_context(request, application, forms=None):
     documents = list(application.documents.select_related("document_type"))
     return {
         "application": application,
+        "kind": application.programme.kind,
+        "reviewer_label": application.programme.kind.role_label(Role.REVIEWER, Role.REVIEWER.label),
         "id_number": application.id_number if staff.may_see_full_id_numbers(request.user) else application.masked_id_number,
         "categories": application.categories.all(),
+        "other_answers": answer_rows(application.programme, application.extra_answers),
         "documents": documents,
         "events": application.events.select_related("actor"),
         "action_forms": action_forms,
         "outstanding": outstanding_pages(application),
-        "may_upload": access.may_take(request.user, Action.RESUBMIT),
+        "may_upload": access.may_take(request.user, Action.RESUBMIT, application),
         "notices": notices_for_case(application),
         "may_resend_notices": staff.may_resend_notices(request.user),
         "roster_match": roster_match_of(application),
@@ -150,7 +158,11 @@ def case_view(request, reference):
 @require_POST
 def case_action(request, reference, action):
     application = access.case_for_staff(request.user, reference)
-    if action not in Action.values or not access.may_take(request.user, action) or action == Action.RESUBMIT:
+    if (
+        action not in application.lifecycle.transitions
+        or not access.may_take(request.user, action, application)
+        or action == Action.RESUBMIT
+    ):
         raise Http404
     form = TransitionForm(request.POST, action=action, document_types=application.programme.document_types.all())
     if form.is_valid():
@@ -177,7 +189,7 @@ def case_action(request, reference, action):
             messages.error(request, error.message)
             return redirect("review:case", reference=reference)
         else:
-            messages.success(request, _("已完成：%(action)s。") % {"action": Action(action).label})
+            messages.success(request, _("已完成：%(action)s。") % {"action": application.lifecycle.action_label(action)})
             return redirect("review:case", reference=reference)
     context = _case_context(request, application, forms={action: form})
     context["open_action"] = action
@@ -189,7 +201,7 @@ def case_action(request, reference, action):
 def case_add_documents(request, reference):
     """A worker sends in the requested documents for a resident (photos taken at their home)."""
     application = access.case_for_staff(request.user, reference)
-    if not access.may_take(request.user, Action.RESUBMIT):
+    if not access.may_take(request.user, Action.RESUBMIT, application):
         raise Http404
     uploads, refused = supplement_photos(application, request.FILES)
     problems = [f"{gap.document_type.display_name}: {wizard.photo_rejection_message(rejected)}" for gap, rejected in refused]
