@@ -11,13 +11,14 @@ status change, sent later by the worker under a lease, retried with backoff unti
 
 from __future__ import annotations
 
-import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from jiedao.lib.outbox import OutboxRow
 
 
 class TokenRole(models.TextChoices):
@@ -98,8 +99,7 @@ class DeliveryState(models.TextChoices):
     FAILED = "failed", _("发送失败")
 
 
-class WebhookDelivery(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class WebhookDelivery(OutboxRow):
     token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="deliveries")
     application = models.ForeignKey(
         "intake.Application", on_delete=models.CASCADE, related_name="webhook_deliveries"
@@ -107,15 +107,6 @@ class WebhookDelivery(models.Model):
     status = models.CharField(_("申请状态"), max_length=16)
     payload = models.JSONField(default=dict)
     state = models.CharField(_("状态"), max_length=16, choices=DeliveryState.choices, default=DeliveryState.QUEUED)
-    attempts = models.PositiveIntegerField(_("发送次数"), default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    claimed_by = models.CharField(max_length=100, blank=True, editable=False)
-    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
-    last_error = models.CharField(_("最近的错误"), max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("状态变化通知")

@@ -148,25 +148,26 @@ class Category(BilingualName):
         return self.description_en if self.description_en and _in_english() else self.description
 
 
-class Channel(models.TextChoices):
-    ONLINE = "online", _("本人线上申请")
-    PROXY = "proxy", _("家属代办")
-    PHONE = "phone", _("电话指导申请")
-    HOME_VISIT = "home_visit", _("上门协助申请")
-    COUNTER = "counter", _("窗口受理")
-    PARTNER = "partner", _("一网通办")
+# How a case came in, once: each channel with its two wordings, the application's (how it was
+# filed, in lists and the case page) and the history's (terse, beside each step of the timeline).
+_CHANNELS = (
+    ("ONLINE", "online", _("本人线上申请"), _("网上")),
+    ("PROXY", "proxy", _("家属代办"), _("家属代办")),
+    ("PHONE", "phone", _("电话指导申请"), _("电话指导")),
+    ("HOME_VISIT", "home_visit", _("上门协助申请"), _("上门")),
+    ("COUNTER", "counter", _("窗口受理"), _("窗口")),
+    ("PARTNER", "partner", _("一网通办"), _("一网通办")),
+)
 
+Channel = models.TextChoices("Channel", [(name, (value, label)) for name, value, label, _step in _CHANNELS])
+Channel.__doc__ = "How an application came in."
 
-class Via(models.TextChoices):
-    """Where a step in a case's history came from: an intake channel, or the back office."""
-
-    ONLINE = "online", _("网上")
-    PROXY = "proxy", _("家属代办")
-    PHONE = "phone", _("电话指导")
-    HOME_VISIT = "home_visit", _("上门")
-    COUNTER = "counter", _("窗口")
-    PARTNER = "partner", _("一网通办")
-    BACK_OFFICE = "back_office", _("工作人员后台")
+# Where a step in a case's history came from: an intake channel, or the back office.
+Via = models.TextChoices(
+    "Via",
+    [(name, (value, step)) for name, value, _label, step in _CHANNELS]
+    + [("BACK_OFFICE", ("back_office", _("工作人员后台")))],
+)
 
 
 class PaymentMethod(models.TextChoices):

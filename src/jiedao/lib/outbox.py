@@ -1,5 +1,6 @@
-"""What every durable outbox here shares (SMS notices, partner webhooks): claiming a batch of due
-rows under a lease, and exponential backoff with jitter.
+"""What every durable outbox here shares (SMS notices, partner webhooks): the row's delivery
+fields (``OutboxRow``, an abstract model: no table of its own), claiming a batch of due rows under
+a lease, and exponential backoff with jitter.
 
 A claim is one short transaction: rows that are queued and due, or "sending" under an expired
 lease, become "sending" for this worker until the lease ends. PostgreSQL locks the rows with
@@ -11,9 +12,33 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxRow(models.Model):
+    """One message to deliver: its id (what the receiver is given, so an answer can always be
+    matched), its attempts and the next one's time, the lease of the worker sending it, its last
+    error and when it was made, sent or given up. Each outbox adds its state field (with its own
+    states) and what it carries."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    attempts = models.PositiveIntegerField(_("发送次数"), default=0)
+    next_attempt_at = models.DateTimeField(_("下次发送时间"), default=timezone.now)
+    last_attempt_at = models.DateTimeField(_("最近发送时间"), null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(_("最近的错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    sent_at = models.DateTimeField(_("发出时间"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 def outbox_claim(

@@ -16,12 +16,12 @@ list).
 
 from __future__ import annotations
 
-import uuid
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from jiedao.lib.outbox import OutboxRow
 from jiedao.lib.validators import mask_phone
 
 
@@ -57,8 +57,7 @@ class Recipient(models.TextChoices):
 FINAL_STATUSES = frozenset({NoticeStatus.DELIVERED, NoticeStatus.FAILED})
 
 
-class Notice(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+class Notice(OutboxRow):
     application = models.ForeignKey(
         "intake.Application", on_delete=models.CASCADE, related_name="notices", verbose_name=_("申请")
     )
@@ -70,22 +69,14 @@ class Notice(models.Model):
     params = models.JSONField(_("模板参数"), default=dict)
     text = models.TextField(_("短信内容"))
     status = models.CharField(_("状态"), max_length=16, choices=NoticeStatus.choices, default=NoticeStatus.QUEUED)
-    attempts = models.PositiveIntegerField(_("发送次数"), default=0)
-    next_attempt_at = models.DateTimeField(_("下次发送时间"), default=timezone.now)
-    last_attempt_at = models.DateTimeField(_("最近发送时间"), null=True, blank=True)
-    claimed_by = models.CharField(max_length=100, blank=True, editable=False)
-    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     outcome_unknown = models.BooleanField(_("结果待核实"), default=False)
     provider = models.CharField(_("短信服务"), max_length=20, blank=True)
     provider_message_id = models.CharField(_("运营商回执编号"), max_length=100, blank=True)
-    last_error = models.CharField(_("最近的错误"), max_length=300, blank=True)
     resend_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resends", verbose_name=_("重发自")
     )
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
-    sent_at = models.DateTimeField(_("提交运营商时间"), null=True, blank=True)
+    # sent_at is when the provider accepted it (OutboxRow's "sent"); then the delivery report.
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
-    failed_at = models.DateTimeField(_("失败时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("短信通知")
