@@ -248,3 +248,14 @@ def test_a_partner_registers_and_a_reviewer_token_confirms_through_the_api(clien
 
     stats = client.get("/api/v1/stats", {"programme": "JKJZ"}, **reviewer.headers).json()
     assert stats["by_status"] == {"submitted": 0, CONFIRMED: 1} and stats["by_block"] == {}
+
+
+@pytest.mark.django_db
+def test_the_admin_offers_the_registered_service_types(client, talk):
+    from django.contrib.auth import get_user_model
+
+    sign_in(client, get_user_model().objects.create_superuser("root", password=None))
+    page = client.get("/admin/intake/programme/add/").content.decode()
+    assert "旧改特殊对象帮困补助（hardship）" in page and "健康讲座报名（health_talk）" in page
+    changed = client.get(f"/admin/intake/programme/{talk.pk}/change/").content.decode()
+    assert '<option value="health_talk" selected>' in changed

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 
 from jiedao.lib.admin import ReadOnlyAdmin
@@ -10,6 +11,7 @@ from .models import (
     DocumentType,
     Programme,
 )
+from .service_types import service_types
 
 
 class CategoryInline(admin.StackedInline):
@@ -25,7 +27,13 @@ class DocumentTypeInline(admin.TabularInline):
 
 @admin.register(Programme)
 class ProgrammeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "opens_on", "closes_on"]
+    list_display = ["code", "name", "service_type", "opens_on", "closes_on"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "service_type":  # the registered types, by name (the model checks it too)
+            choices = [(kind.code, f"{kind.name}（{kind.code}）") for kind in service_types()]
+            return forms.ChoiceField(label=db_field.verbose_name, choices=choices, initial=db_field.default)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
     filter_horizontal = ["neighbourhoods", "blocks", "common_documents"]
     inlines = [DocumentTypeInline, CategoryInline]
 

@@ -66,8 +66,10 @@ def application_for_resident(reference: str, phone: str) -> Application | None:
     # Only what the state-only answer shows (and the check needs): compiling the SELECT of four
     # joined tables' every column cost more than the query itself. A page that shows more (the
     # details, once a code was typed) loads the rest as it uses it.
+    # The programme's service type comes along (one column of a join): its lifecycle names the status.
     application = (
-        Application.objects.only("id", "reference", "status", "phone", "proxy_phone", "programme_id")
+        Application.objects.select_related("programme")
+        .only("id", "reference", "status", "phone", "proxy_phone", "programme__service_type")
         .filter(reference=reference)
         .first()
     )
