@@ -361,3 +361,31 @@ class DocumentFactory(DjangoModelFactory):
     height = 40
     file = factory.django.ImageField(filename="page.jpg", format="JPEG", width=64, height=40)
     size = factory.LazyAttribute(lambda o: o.file.size)
+
+
+# --- activities -----------------------------------------------------------------------------------
+
+
+class ActivityFactory(DjangoModelFactory):
+    """An activity of 芷江新村 starting in three days, ten places; its groups with ``groups=[...]``
+    (names)."""
+
+    class Meta:
+        model = "activities.Activity"
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"activity-{n}")
+    title = "主题党日：清洁家园"
+    kind = "party_day"
+    neighbourhood = factory.LazyFunction(lambda: NeighbourhoodFactory(code="zhijiangxincun", name="芷江新村"))
+    organiser = "芷江新村居民区党总支"
+    place = "芷江新村居委会"
+    starts_at = factory.LazyFunction(lambda: timezone.now().replace(second=0, microsecond=0) + dt.timedelta(days=3))
+    ends_at = factory.LazyAttribute(lambda a: a.starts_at + dt.timedelta(hours=2))
+    capacity = 10
+    created_by = factory.SubFactory(UserFactory, is_staff=True)
+
+    @factory.post_generation
+    def groups(obj, create, extracted, **kwargs):
+        for order, name in enumerate(extracted or ()):
+            obj.groups.create(name=name, task=f"{name}的任务", order=order)

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "axes",
     "jiedao.core",
     "jiedao.intake",
+    "jiedao.activities",
     "jiedao.review",
     "jiedao.notices",
     "jiedao.reports",
@@ -568,6 +569,12 @@ JIEDAO_SMS_TEMPLATE_CODES.setdefault("ref_reminder", "JIEDAO_REFERENCE_REMINDER"
 JIEDAO_DUPLICATE_CHECK_ADDRESS_LIMITS = os.environ.get("JIEDAO_DUPLICATE_CHECK_ADDRESS_LIMITS", "3600:20")
 # Expired codes and the plain code in their SMS rows are cleared by the worker's loop.
 JIEDAO_WORKER_EXTRA_ROUNDS = [*JIEDAO_WORKER_EXTRA_ROUNDS, "jiedao.notices.services.access_codes_sweep"]
+# Activities: the day-before reminders, and the blood drive's health answers deleted after it.
+JIEDAO_WORKER_EXTRA_ROUNDS = [
+    *JIEDAO_WORKER_EXTRA_ROUNDS,
+    "jiedao.activities.services.reminders_queue",
+    "jiedao.activities.services.screening_forget",
+]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,6 +29,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 from pydantic import WithJsonSchema
 
+from jiedao.activities import selectors as activity_selectors
+from jiedao.activities import services as activity_services
+from jiedao.activities.models import Activity, SignupStatus
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.models import AuditAction
 from jiedao.intake import access
@@ -559,3 +562,62 @@ def webhook(request, body: schemas.WebhookIn):
         raise Forbidden(_("只有合作平台的令牌可以登记通知地址。"))
     token = webhook_register(token, url=body.url)
     return {"url": token.webhook_url, "secret": token.webhook_secret}
+
+
+# Activities (party days, volunteering, the blood drive): the same rules and answers as the page.
+
+
+def _activity_out(request, activity, counts) -> dict:
+    return {
+        "code": activity.code,
+        "title": activity.title,
+        "kind": activity.kind,
+        "organiser": activity.organiser,
+        "place": activity.place,
+        "starts_at": activity.starts_at,
+        "ends_at": activity.ends_at,
+        "capacity": activity.capacity,
+        "free": counts.free,
+        "waitlisted": counts.waitlisted,
+        "groups": [
+            {"id": g.pk, "name": g.name, "task": g.task, "place": g.place, "leader": g.leader} for g in activity.groups.all()
+        ],
+        "url": request.build_absolute_uri(reverse("activities:detail", args=[activity.code])),
+    }
+
+
+@api.get("/activities", response={200: list[schemas.ActivityOut], **ERRORS}, summary="Open activities, with their free places")
+def activities(request):
+    return [
+        _activity_out(request, activity, activity_selectors.Counts(activity.capacity, activity.confirmed, activity.waitlisted, activity.attended))
+        for activity in activity_selectors.open_activities()
+    ]
+
+
+@api.post(
+    "/activities/{code}/signups",
+    response={201: schemas.SignupOut, 409: schemas.Message, **ERRORS},
+    summary="Sign a person up (201; 409 activity_full, already_signed_up or activity_closed; 422 with messages)",
+)
+def activity_signup(request, code: str, body: schemas.SignupIn):
+    activity = Activity.objects.filter(code=code.strip()).first()
+    if activity is None:
+        raise Http404
+    if activity.screens_donors:
+        # The donor's health questions need their own consent, given on the page itself.
+        raise ValidationFailed({"activity": [_("献血报名要先回答几个健康问题，请在报名页面报名。")]})
+    group = activity.groups.filter(pk=body.group).first() if body.group is not None else None
+    signup = activity_services.signup_create(
+        activity=activity, name=body.name, phone=body.phone, unit=body.unit, group=group, channel="partner",
+        waitlist=body.waitlist,
+    )  # fmt: skip
+    waiting = signup.status == SignupStatus.WAITLISTED
+    return HttpStatus(
+        201,
+        {
+            "activity": activity.code,
+            "status": signup.status,
+            "waitlist_position": activity_services.waitlist_position(signup) if waiting else None,
+            "link": request.build_absolute_uri(reverse("activities:signup", args=[signup.token])),
+        },
+    )

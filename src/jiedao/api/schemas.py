@@ -46,6 +46,46 @@ class Conflict(Schema):
     status: str | None = None
 
 
+class ActivityGroupOut(Schema):
+    id: int
+    name: str
+    task: str
+    place: str
+    leader: str
+
+
+class ActivityOut(Schema):
+    code: str
+    title: str
+    kind: Literal["party_day", "volunteer", "blood", "other"]
+    organiser: str
+    place: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+    free: int = Field(description="places left; 0 means a sign-up joins the waitlist (if asked for)")
+    waitlisted: int
+    groups: list[ActivityGroupOut]
+    url: str = Field(description="the public sign-up page")
+
+
+class SignupIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=100, pattern=TEXT)
+    phone: str = Field(max_length=20, pattern=TEXT)
+    unit: str = Field(default="", max_length=100, pattern=TEXT, description="branch or unit, where the activity asks for it")
+    group: int | None = Field(default=None, description="a group's id, where the activity has groups")
+    waitlist: bool = Field(default=False, description="join the waitlist when full (otherwise 409 activity_full)")
+
+
+class SignupOut(Schema):
+    activity: str
+    status: Literal["confirmed", "waitlisted"]
+    waitlist_position: int | None = None
+    link: str = Field(description="the person's own page (also sent by SMS): to cancel or change")
+
+
 class Named(Schema):
     code: str
     name: str

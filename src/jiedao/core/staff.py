@@ -10,10 +10,12 @@ cases); nothing here knows any service.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
+from django.urls import reverse
 
 from .models import Role, StaffProfile
 
@@ -86,7 +88,32 @@ def staff_required(view):
     return wrapper
 
 
+@dataclass(frozen=True)
+class StaffLink:
+    url_name: str
+    label: object
+    roles: frozenset[str] | None = None  # None: every member of staff
+
+
+_STAFF_LINKS: list[StaffLink] = []
+
+
+def staff_link_register(url_name: str, label, roles=None) -> None:
+    """A service's entry in the staff frame's navigation, registered in its ``AppConfig.ready``:
+    the frame lists what is registered, so a new service edits no shared template."""
+    if all(link.url_name != url_name for link in _STAFF_LINKS):
+        _STAFF_LINKS.append(StaffLink(url_name, label, frozenset(roles) if roles else None))
+
+
 def staff_context(request) -> dict:
     """What the staff frame (``review/base.html``) needs on every back-office page."""
     user = getattr(request, "user", None)  # an error page may come before authentication
-    return {"role": staff_role(user), "may_file": may_file(user), "may_read_audit": may_read_audit(user)}
+    role = staff_role(user)
+    return {
+        "role": role,
+        "may_file": may_file(user),
+        "may_read_audit": may_read_audit(user),
+        "service_links": [
+            (reverse(link.url_name), link.label) for link in _STAFF_LINKS if link.roles is None or role in link.roles
+        ],
+    }

@@ -6,8 +6,6 @@ the whole set of answers, so the API and staff filing get exactly the same check
 
 from __future__ import annotations
 
-import re
-import unicodedata
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -15,7 +13,7 @@ from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.lib.validators import validate_id_number, validate_mobile
+from jiedao.lib.forms import IdNumberField, MobileField, NameField, name_required_fields
 
 from .models import Programme
 from .selectors import block_for_address
@@ -30,59 +28,6 @@ RELATIONSHIPS = [
     ("other", _("其他（邻居、朋友等）")),
 ]
 
-# Letters and combining marks of any script (𠮷, ü, Uyghur names written in Latin or Arabic), and
-# the separators names really use: spaces and the middle dots of names like 买买提·艾力.
-_NAME_SEPARATORS = "·・•‧.-' "
-
-
-def clean_person_name(value: str) -> str:
-    name = unicodedata.normalize("NFC", re.sub(r"\s+", " ", value or "").strip())
-    if not name:
-        raise ValidationError(_("请填写姓名。"), code="required")
-    if len(name) > 50:
-        raise ValidationError(_("姓名太长了，请不超过50个字。"), code="name_length")
-    for char in name:
-        if char in _NAME_SEPARATORS:
-            continue
-        if unicodedata.category(char)[0] not in ("L", "M"):
-            raise ValidationError(
-                _("姓名里只能有文字和间隔号（·），请去掉数字或符号。"), code="name_characters"
-            )
-    if not any(unicodedata.category(char)[0] == "L" for char in name):
-        raise ValidationError(_("请填写姓名。"), code="required")
-    return name
-
-
-class NameField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 100)
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        return clean_person_name(super().clean(value))
-
-
-class IdNumberField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 30)
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        # What a resident may paste back from the grouped form (310106 19500101 123X) or type
-        # on a Chinese keyboard (full-width digits and ｘ): NFKC makes them plain; the validator
-        # drops the spaces.
-        return validate_id_number(unicodedata.normalize("NFKC", value or ""))
-
-
-class MobileField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        return validate_mobile(value)
-
-
 class QuestionForm(forms.Form):
     """A question group; every group takes the programme so that they can be run uniformly, and
     the staff desk's neighbourhood scope (``neighbourhood_ids``: None for all of the programme's),
@@ -92,13 +37,7 @@ class QuestionForm(forms.Form):
         self.programme = programme
         self.neighbourhood_ids = neighbourhood_ids
         super().__init__(*args, **kwargs)
-        # Django's own "这个字段是必填项" does not say which box: every question says it in words.
-        generic = str(forms.Field.default_error_messages["required"])
-        for field in self.fields.values():
-            if str(field.error_messages.get("required", "")) == generic:
-                choosing = isinstance(field, (forms.ChoiceField, forms.MultipleChoiceField))
-                message = _("请选择%(label)s。") if choosing else _("请填写%(label)s。")
-                field.error_messages["required"] = message % {"label": field.label}
+        name_required_fields(self)
 
 
 def _text_input(**attrs):

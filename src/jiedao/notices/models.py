@@ -52,14 +52,23 @@ class NoticeStatus(models.TextChoices):
 class Recipient(models.TextChoices):
     APPLICANT = "applicant", _("申请人")
     PROXY = "proxy", _("代办人")
+    # The person a notice of another service goes to (a volunteer who signed up, …).
+    PERSON = "person", _("本人")
 
 
 FINAL_STATUSES = frozenset({NoticeStatus.DELIVERED, NoticeStatus.FAILED})
 
 
 class Notice(OutboxRow):
+    # The case it is about; empty for another service's notice, which names what it is about in
+    # ``subject``. ``neighbourhood`` is whose staff see it (the case's, or the service's).
     application = models.ForeignKey(
-        "intake.Application", on_delete=models.CASCADE, related_name="notices", verbose_name=_("申请")
+        "intake.Application", on_delete=models.CASCADE, related_name="notices", verbose_name=_("申请"),
+        null=True, blank=True,
+    )  # fmt: skip
+    subject = models.CharField(_("事由"), max_length=60, blank=True)
+    neighbourhood = models.ForeignKey(
+        "core.Neighbourhood", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("居民区")
     )
     recipient = models.CharField(_("接收人"), max_length=16, choices=Recipient.choices, default=Recipient.APPLICANT)
     phone = models.CharField(_("手机号码"), max_length=11)
@@ -92,6 +101,11 @@ class Notice(OutboxRow):
 
     def __str__(self) -> str:
         return f"{self.event_label} → {self.masked_phone}"
+
+    @property
+    def about(self) -> str:
+        """What the notice is about, for staff: the case's reference, or the other service's subject."""
+        return self.application.reference if self.application_id else self.subject
 
     @property
     def event_label(self) -> str:

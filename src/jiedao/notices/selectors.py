@@ -15,11 +15,11 @@ def notices_for_case(application) -> list[Notice]:
 
 
 def failed_notices(user) -> QuerySet[Notice]:
-    """Failed notices not resent yet, of the cases in the user's neighbourhoods, newest first.
+    """Failed notices not resent yet, of the user's neighbourhoods (a case's, or another service's), newest first.
 
     Access codes are left out: a code is only worth its ten minutes, and the resident asks again."""
     return (
-        in_scope(Notice.objects.all(), user, "application__neighbourhood")
+        in_scope(Notice.objects.all(), user)
         .filter(status=NoticeStatus.FAILED, resends__isnull=True)
         .exclude(event=Event.ACCESS_CODE)
         .select_related("application")

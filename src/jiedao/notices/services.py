@@ -72,6 +72,7 @@ def notice_queue(
     notices = [
         Notice(
             application=application,
+            neighbourhood_id=application.neighbourhood_id,
             recipient=recipient,
             phone=phone,
             event=event,
@@ -85,6 +86,36 @@ def notice_queue(
         if phone
     ]
     return Notice.objects.bulk_create(notices)
+
+
+def notice_queue_to(
+    *,
+    phone: str,
+    event: str,
+    subject: str,
+    neighbourhood_id: int | None,
+    values: dict[str, str] | None = None,
+    now: dt.datetime | None = None,
+) -> Notice:
+    """Write one notice of another service (not a case's) to ``phone`` into the outbox: the same
+    templates, limits, retries and failed list. ``subject`` names what it is about for staff (a
+    sign-up's code, …) and ``neighbourhood_id`` whose staff see it; ``values`` are the template's
+    parameters, already safe for an SMS."""
+    now = now or timezone.now()
+    template = TEMPLATES[event]
+    params = build_params(template, {"site": settings.JIEDAO_SMS_SITE, **(values or {})})
+    return Notice.objects.create(
+        subject=subject,
+        neighbourhood_id=neighbourhood_id,
+        recipient=Recipient.PERSON,
+        phone=phone,
+        event=event,
+        template_code=template.code,
+        params=params,
+        text=template.render(params),
+        created_at=now,
+        next_attempt_at=now,
+    )
 
 
 def notices_recent(*, application, event: str, since: dt.datetime) -> bool:
@@ -115,6 +146,8 @@ def notice_resend(*, notice: Notice, actor, ip: str | None = None, now: dt.datet
             raise NoticeNotResendable(_("这条短信已经重发过了。"))
         fresh = Notice.objects.create(
             application=original.application,
+            subject=original.subject,
+            neighbourhood_id=original.neighbourhood_id,
             recipient=original.recipient,
             phone=original.phone,
             event=original.event,
@@ -128,7 +161,7 @@ def notice_resend(*, notice: Notice, actor, ip: str | None = None, now: dt.datet
         audit_record(
             actor=actor,
             action=AuditAction.RESEND_NOTICE,
-            reference=original.application.reference,
+            reference=original.about,
             ip=ip,
             notice=str(original.pk),
             new_notice=str(fresh.pk),
@@ -251,6 +284,7 @@ def access_code_send(*, application, phone: str, address: str, now: dt.datetime 
     with transaction.atomic():
         notice = Notice.objects.create(
             application=application,
+            neighbourhood_id=application.neighbourhood_id,
             recipient=Recipient.APPLICANT if phone == application.phone else Recipient.PROXY,
             phone=phone,
             event=Event.ACCESS_CODE,

@@ -152,7 +152,7 @@ def resend(request, notice_id):
     if not staff.may_resend_notices(request.user):
         raise Http404
     notice = (
-        in_scope(Notice.objects.select_related("application"), request.user, "application__neighbourhood")
+        in_scope(Notice.objects.select_related("application"), request.user)
         .filter(pk=notice_id)
         .first()
     )
@@ -164,6 +164,6 @@ def resend(request, notice_id):
         messages.error(request, error.message)
     else:
         messages.success(request, _("短信已重新排队发送（%(phone)s）。") % {"phone": notice.masked_phone})
-    if request.POST.get("return_to") == "case":
+    if request.POST.get("return_to") == "case" and notice.application_id:
         return redirect("review:case", reference=notice.application.reference)
     return redirect("notices:failed")

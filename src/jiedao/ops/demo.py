@@ -390,11 +390,92 @@ def demo_totp_code(username: str) -> tuple[str, int]:
     return code, remaining
 
 
+# The newsletter's activities (its first article): three party days of March, each with its
+# neighbourhood, and the blood drive of 2 April, held this year with the counts it reports; and two
+# to come, to sign up for. code, title, kind, neighbourhood, organiser, place, start, hours,
+# capacity, signed up, attended, groups.
+ACTIVITIES = [
+    ("2026-03-21-yt", "3月21日主题党日：永太居民区", "party_day", "yongtai", "永太居民区党总支", "永太居委会",
+     (2026, 3, 21, 9), 3, 45, 44, 42, ()),
+    ("2026-03-23-zjxc", "3月23日主题党日：芷江新村居民区", "party_day", "zhijiangxincun", "芷江新村居民区党总支",
+     "芷江新村居委会", (2026, 3, 23, 9), 3, 50, 45, 42, ()),
+    ("2026-03-24-ghxl", "3月24日主题党日：共和新路居民区", "party_day", "gonghexinlu", "共和新路居民区党总支",
+     "共和新路居委会", (2026, 3, 24, 9), 3, 36, 33, 31,
+     ("走访慰问独居老人", "1号门岗值守", "2号门岗值守", "垃圾箱房值守", "街面清扫", "防疫宣传")),
+    ("2026-04-02-blood", "4月2日无偿献血", "blood", None, "芷江西路街道办事处", "街道社区事务受理服务中心",
+     (2026, 4, 2, 9), 4, 60, 48, 41, ()),
+]
+UPCOMING = [
+    ("zjxc-gate-duty", "小区门岗值守志愿服务", "volunteer", "zhijiangxincun", "芷江新村居民区党总支", "芷江新村小区门岗",
+     7, 4, 12, 4, ("早班 7:00—11:00", "午班 11:00—15:00")),
+    ("blood-drive", "无偿献血报名", "blood", None, "芷江西路街道办事处", "街道社区事务受理服务中心", 14, 4, 40, 0, ()),
+]  # fmt: skip
+
+
+def load_activities() -> int:
+    """The newsletter's activities, once (by code): past ones with their sign-ups and attendance,
+    upcoming ones with a few sign-ups, through the same models the service writes."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    from jiedao.activities.models import Activity, ActivityGroup, Signup, SignupStatus
+
+    from .generate import SURNAME, person_name
+
+    rng = random.Random(2020)
+    organiser = get_user_model().objects.get(username="admin")
+    created = 0
+
+    def people(count: int) -> list[tuple[str, str]]:
+        return [(person_name(rng, rng.choice("mf"), SURNAME(rng)), f"139{rng.randrange(10**8):08d}") for _ in range(count)]
+
+    def make(code, title, kind, neighbourhood, organiser_name, place, start, hours, capacity, groups):
+        activity = Activity.objects.create(
+            code=code, title=title, kind=kind, organiser=organiser_name, place=place, starts_at=start,
+            ends_at=start + dt.timedelta(hours=hours), capacity=capacity, created_by=organiser,
+            neighbourhood=Neighbourhood.objects.get(code=neighbourhood) if neighbourhood else None,
+            unit_label="所在党支部" if kind == "party_day" else "",
+        )  # fmt: skip
+        return activity, [ActivityGroup.objects.create(activity=activity, name=name, order=i) for i, name in enumerate(groups)]
+
+    for code, title, kind, nb, org, place, (y, m, d, h), hours, capacity, signed, came, groups in ACTIVITIES:
+        if Activity.objects.filter(code=code).exists():
+            continue
+        start = timezone.make_aware(dt.datetime(y, m, d, h))
+        activity, rows = make(code, title, kind, nb, org, place, start, hours, capacity, groups)
+        Signup.objects.bulk_create(
+            Signup(
+                activity=activity, group=rows[i % len(rows)] if rows else None, name=name, phone=phone,
+                status=SignupStatus.CONFIRMED, created_at=start - dt.timedelta(days=3), confirmed_at=start - dt.timedelta(days=3),
+                attended_at=start + dt.timedelta(minutes=rng.randrange(20)) if i < came else None,
+                unit=f"第{i % 4 + 1}党支部" if kind == "party_day" else "",
+            )
+            for i, (name, phone) in enumerate(people(signed))
+        )  # fmt: skip
+        created += 1
+    today = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
+    for code, title, kind, nb, org, place, days, hours, capacity, signed, groups in UPCOMING:
+        if Activity.objects.filter(code=code).exists():
+            continue
+        activity, rows = make(code, title, kind, nb, org, place, today + dt.timedelta(days=days), hours, capacity, groups)
+        Signup.objects.bulk_create(
+            Signup(activity=activity, group=rows[i % len(rows)] if rows else None, name=name, phone=phone,
+                   status=SignupStatus.CONFIRMED, confirmed_at=timezone.now())
+            for i, (name, phone) in enumerate(people(signed))
+        )  # fmt: skip
+        created += 1
+    return created
+
+
 def demo_load(*, with_samples: bool = True) -> dict:
     refuse_in_production()
     with transaction.atomic():
         programme = load_places()
         logins = load_staff()
     created = load_samples(programme) if with_samples else 0
+    if with_samples:
+        load_activities()
     tallies_rebuild()  # also brings the counts of data loaded before the tallies existed up to date
     return {"programme": programme, "logins": logins, "samples_created": created}

@@ -3,44 +3,19 @@ whatever the number of rows (a write-only sheet streams rows to a temporary file
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from openpyxl import load_workbook
+
+from jiedao.lib.excel import write_workbook
 
 ROSTER_COLUMNS = ("block", "household", "name", "id_number", "categories", "note")
 
 
 def roster_headers() -> list[str]:
     return [_("旧改地块"), _("户号"), _("姓名"), _("身份证号码"), _("特殊对象类别"), _("备注")]
-
-
-def _bold_row(sheet, values) -> list:
-    cells = []
-    for value in values:
-        cell = WriteOnlyCell(sheet, value=value)
-        cell.font = Font(bold=True)
-        cells.append(cell)
-    return cells
-
-
-def write_workbook(sheets: Iterable[tuple[str, list[str], Iterable[Iterable]]]) -> tempfile.SpooledTemporaryFile:
-    """Write (title, headers, rows) sheets; return the finished .xlsx as a rewound temporary file."""
-    workbook = Workbook(write_only=True)
-    for title, headers, rows in sheets:
-        sheet = workbook.create_sheet(title=title[:31])
-        sheet.freeze_panes = "A2"
-        sheet.append(_bold_row(sheet, headers))
-        for row in rows:
-            sheet.append(list(row))
-    output = tempfile.TemporaryFile(suffix=".xlsx")
-    workbook.save(output)
-    output.seek(0)
-    return output
 
 
 def roster_template():

@@ -16,15 +16,16 @@ from jiedao.core import staff
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.models import AuditAction, Role
 from jiedao.core.staff import staff_context, staff_required
-from jiedao.intake.service_types import all_statuses
 from jiedao.intake.models import Application, Category, Channel, Programme
+from jiedao.intake.service_types import all_statuses
+from jiedao.lib.excel import write_workbook
 from jiedao.lib.formatting import join_names, parenthesised
 from jiedao.lib.forms import LanguageColonForm
 from jiedao.lib.http import no_store
 from jiedao.lib.validators import mask_phone
 
 from . import charts
-from .excel import roster_template, write_workbook
+from .excel import roster_template
 from .models import RosterVersion
 from .queue import queue, queue_filters_from_request
 from .selectors import export_id_number, programme_stats

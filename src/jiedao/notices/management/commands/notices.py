@@ -53,7 +53,7 @@ class Command(BaseCommand):
         rows = [
             {
                 "id": str(notice.pk),
-                "reference": notice.application.reference,
+                "reference": notice.about,
                 "phone": notice.masked_phone,
                 "recipient": notice.recipient,
                 "event": notice.event,

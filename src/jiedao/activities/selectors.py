@@ -1,0 +1,108 @@
+"""Reads of activities: what is open, and the figures the newsletter reports
+("3月23日主题党日：报名 45 人，到场 42 人"), per activity, per group and per month."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.lib.excel import write_workbook
+from jiedao.lib.validators import mask_phone
+
+from .models import Activity, Signup, SignupStatus
+
+_CONFIRMED = Q(signups__status=SignupStatus.CONFIRMED)
+
+
+def _counted(activities: QuerySet[Activity]) -> QuerySet[Activity]:
+    return activities.annotate(
+        confirmed=Count("signups", filter=_CONFIRMED),
+        waitlisted=Count("signups", filter=Q(signups__status=SignupStatus.WAITLISTED)),
+        attended=Count("signups", filter=_CONFIRMED & Q(signups__attended_at__isnull=False)),
+    )
+
+
+def open_activities() -> list[Activity]:
+    """Activities taking sign-ups now, soonest first, with their counts."""
+    now = timezone.now()
+    return list(_counted(Activity.objects.filter(cancelled_at__isnull=True, starts_at__gt=now)).order_by("starts_at", "id"))
+
+
+@dataclass(frozen=True)
+class Counts:
+    capacity: int
+    confirmed: int
+    waitlisted: int
+    attended: int
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.confirmed, 0)
+
+
+def activity_counts(activity: Activity) -> Counts:
+    row = _counted(Activity.objects.filter(pk=activity.pk)).values("confirmed", "waitlisted", "attended")[0]
+    return Counts(capacity=activity.capacity, **row)
+
+
+def group_counts(activity: Activity) -> list[tuple]:
+    """(group, signed up, attended) for each group of the activity, in order."""
+    groups = activity.groups.annotate(
+        confirmed=Count("signups", filter=Q(signups__status=SignupStatus.CONFIRMED)),
+        attended=Count(
+            "signups", filter=Q(signups__status=SignupStatus.CONFIRMED, signups__attended_at__isnull=False)
+        ),
+    )
+    return [(group, group.confirmed, group.attended) for group in groups]
+
+
+def activity_rows(activities: QuerySet[Activity]) -> list[Activity]:
+    return list(_counted(activities).order_by("-starts_at", "id"))
+
+
+@dataclass(frozen=True)
+class Month:
+    month: object
+    activities: int
+    signed_up: int
+    attended: int
+
+
+def monthly_totals(activities: QuerySet[Activity]) -> list[Month]:
+    """Per month of the activities' start (Shanghai time): activities held, signed up, attended."""
+    rows = (
+        _counted(activities.filter(cancelled_at__isnull=True))
+        .annotate(month=TruncMonth("starts_at", tzinfo=timezone.get_default_timezone()))
+        .values("month", "confirmed", "attended")
+    )
+    months: dict = {}
+    for row in rows:
+        total = months.setdefault(row["month"], [0, 0, 0])
+        total[0] += 1
+        total[1] += row["confirmed"]
+        total[2] += row["attended"]
+    return [Month(month, *totals) for month, totals in sorted(months.items(), reverse=True)]
+
+
+def signups_workbook(activity: Activity):
+    """The sign-up list as staff print it: phones masked (a workbook travels further than a screen)."""
+    signups = Signup.objects.filter(activity=activity).exclude(status=SignupStatus.CANCELLED).select_related("group")
+    headers = [_("姓名"), _("手机号码"), _("单位或党支部"), _("小组"), _("状态"), _("报名时间"), _("到场时间")]
+
+    def rows():
+        for signup in signups.iterator(chunk_size=1000):
+            yield [
+                signup.name,
+                mask_phone(signup.phone),
+                signup.unit,
+                signup.group.name if signup.group else "",
+                str(signup.get_status_display()),
+                timezone.localtime(signup.created_at).strftime("%Y-%m-%d %H:%M"),
+                timezone.localtime(signup.attended_at).strftime("%Y-%m-%d %H:%M") if signup.attended_at else "",
+            ]
+
+    return write_workbook([(activity.title, headers, rows())])

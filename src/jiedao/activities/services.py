@@ -1,0 +1,350 @@
+"""The writes of activities: creating one, signing up, cancelling, attendance, reminders.
+
+Capacity is decided under the activity's lock: ``signup_create`` locks the activity row (the
+row lock on PostgreSQL; SQLite's write lock, taken at BEGIN IMMEDIATE) before counting the
+confirmed sign-ups, so fifty people tapping at once for the last three places get three places
+and forty-seven waitlist entries, never a fifty-first confirmed one. A cancellation promotes the
+first on the waitlist in the same transaction. Every SMS goes into the notices outbox in the
+transaction of its change (confirmed, waitlisted, promoted, reminded, called off).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from jiedao.core.audit import audit_record
+from jiedao.lib.errors import DomainError, ValidationFailed
+from jiedao.lib.normalize import normalize_phone
+from jiedao.lib.validators import validate_mobile
+from jiedao.notices.services import notice_queue_to
+
+from .models import Activity, ActivityGroup, DonorScreening, Signup, SignupStatus
+
+# Audit actions of this service (registered in apps.py).
+AUDIT_CREATE = "activity_create"
+AUDIT_CANCEL = "activity_cancel"
+AUDIT_ATTENDANCE = "activity_attendance"
+
+
+class ActivityClosed(DomainError):
+    code = "activity_closed"
+
+
+class AlreadySignedUp(DomainError):
+    code = "already_signed_up"
+
+    def __init__(self, message, *, signup: Signup):
+        super().__init__(message)
+        self.signup = signup
+
+
+class ActivityFull(DomainError):
+    code = "activity_full"
+
+
+class CheckinRefused(DomainError):
+    code = "checkin_refused"
+
+
+def site_link(path: str) -> str:
+    """An address on this site for an SMS (the status page's address names the site)."""
+    root = settings.JIEDAO_SMS_SITE.split("/status/")[0].rstrip("/")
+    return f"{root}/{path.lstrip('/')}"
+
+
+def _when(activity: Activity) -> str:
+    start = timezone.localtime(activity.starts_at)
+    return f"{start.month}月{start.day}日{start:%H:%M}"
+
+
+def _sms(signup: Signup, event: str, now: dt.datetime, **values) -> None:
+    activity = signup.activity
+    notice_queue_to(
+        phone=signup.phone,
+        event=event,
+        subject=signup.reference,
+        neighbourhood_id=activity.neighbourhood_id,
+        values={
+            "title": activity.title,
+            "when": _when(activity),
+            "place": activity.place,
+            "link": site_link(f"a/{signup.token}/"),
+            **values,
+        },
+        now=now,
+    )
+
+
+# --- organisers ----------------------------------------------------------------------------------
+
+
+def activity_create(*, actor, fields: dict, groups: list[dict], ip: str | None = None) -> Activity:
+    """A new activity with its groups (each: name, task, place, leader); written to the audit trail."""
+    errors: dict[str, list[str]] = {}
+    if fields["ends_at"] <= fields["starts_at"]:
+        errors["ends_at"] = [_("结束时间要晚于开始时间。")]
+    if fields["capacity"] < 1:
+        errors["capacity"] = [_("名额至少为1。")]
+    if Activity.objects.filter(code=fields["code"]).exists():
+        errors["code"] = [_("这个代码已经用过了，请换一个。")]
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        activity = Activity.objects.create(created_by=actor, **fields)
+        ActivityGroup.objects.bulk_create(
+            ActivityGroup(activity=activity, order=index, **group) for index, group in enumerate(groups) if group.get("name")
+        )
+        audit_record(actor=actor, action=AUDIT_CREATE, reference=activity.code, ip=ip)
+    return activity
+
+
+def activity_cancel(*, activity: Activity, actor, ip: str | None = None, now: dt.datetime | None = None) -> Activity:
+    """Call the activity off: everyone still signed up (or waiting) is told by SMS."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        activity = Activity.objects.select_for_update().get(pk=activity.pk)
+        if activity.cancelled_at:
+            return activity
+        activity.cancelled_at = now
+        activity.save(update_fields=["cancelled_at"])
+        for signup in activity.signups.filter(status__in=(SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)):
+            signup.activity = activity
+            _sms(signup, "act_called_off", now)
+        audit_record(actor=actor, action=AUDIT_CANCEL, reference=activity.code, ip=ip)
+    return activity
+
+
+# --- people signing up ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DonorAnswers:
+    """The blood drive's screening, as answered: each answer that excludes says why, kindly."""
+
+    age: int
+    weight_ok: bool
+    unwell_recently: bool
+    last_donation: dt.date | None
+
+    def reasons(self, on: dt.date) -> list[str]:
+        reasons = []
+        if not 18 <= self.age <= 55:
+            reasons.append(_("献血的年龄要求是18到55周岁。"))
+        if not self.weight_ok:
+            reasons.append(_("献血要求男性体重不低于50公斤，女性不低于45公斤。"))
+        if self.unwell_recently:
+            reasons.append(_("最近两周内感冒、发烧或服药，要等身体恢复、停药满一周后再献血。"))
+        if self.last_donation and (on - self.last_donation).days < 180:
+            reasons.append(_("两次献全血要间隔6个月以上。"))
+        return reasons
+
+    def as_dict(self) -> dict:
+        return {
+            "age": self.age,
+            "weight_ok": self.weight_ok,
+            "unwell_recently": self.unwell_recently,
+            "last_donation": self.last_donation.isoformat() if self.last_donation else "",
+        }
+
+
+def waitlist_position(signup: Signup) -> int:
+    """1 for the first on the waitlist."""
+    return (
+        Signup.objects.filter(activity_id=signup.activity_id, status=SignupStatus.WAITLISTED)
+        .filter(created_at__lte=signup.created_at)
+        .exclude(created_at=signup.created_at, pk__gt=signup.pk)
+        .count()
+    )
+
+
+def signup_create(
+    *,
+    activity: Activity,
+    name: str,
+    phone: str,
+    unit: str = "",
+    group: ActivityGroup | None = None,
+    donor: DonorAnswers | None = None,
+    sensitive_consent: bool = False,
+    channel: str = "online",
+    waitlist: bool = True,
+    now: dt.datetime | None = None,
+) -> Signup:
+    """Sign a person up: a place while there is one, the waitlist after (or ``ActivityFull`` when
+    the caller does not want the waitlist). Raises ``ActivityClosed``, ``AlreadySignedUp`` (with
+    their sign-up) or ``ValidationFailed`` (field → messages)."""
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+    name = " ".join((name or "").split())
+    if not name:
+        errors["name"] = [_("请填写姓名。")]
+    try:
+        phone = validate_mobile(phone)
+    except Exception as error:  # noqa: BLE001 — the validator's own message
+        errors["phone"] = list(getattr(error, "messages", [str(error)]))
+    if activity.unit_label and not (unit or "").strip():
+        errors["unit"] = [_("请填写%(label)s。") % {"label": activity.unit_label}]
+    if group is not None and group.activity_id != activity.pk:
+        errors["group"] = [_("请从列表中选择小组。")]
+    elif group is None and activity.groups.exists():
+        errors["group"] = [_("请选择参加哪个小组。")]
+    if activity.screens_donors:
+        if donor is None:
+            errors["age"] = [_("请回答献血前的几个问题。")]
+        elif not sensitive_consent:
+            errors["sensitive_consent"] = [_("请单独勾选同意处理健康信息，否则无法报名献血。")]
+        elif reasons := donor.reasons(timezone.localtime(now).date()):
+            errors["screening"] = [_("谢谢您的爱心！这次暂时不能报名献血：") + "".join(reasons)]
+    if errors:
+        raise ValidationFailed(errors)
+    if not activity.is_open(now):
+        raise ActivityClosed(_("这个活动已经结束或取消，不能再报名了。"))
+    try:
+        with transaction.atomic():
+            locked = Activity.objects.select_for_update().get(pk=activity.pk)
+            if not locked.is_open(now):
+                raise ActivityClosed(_("这个活动已经结束或取消，不能再报名了。"))
+            existing = locked.signups.filter(phone=phone, status__in=(SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)).first()
+            if existing is not None:
+                raise AlreadySignedUp(_("这个手机号码已经报过名了。"), signup=existing)
+            confirmed = locked.signups.filter(status=SignupStatus.CONFIRMED).count()
+            status = SignupStatus.CONFIRMED if confirmed < locked.capacity else SignupStatus.WAITLISTED
+            if status == SignupStatus.WAITLISTED and not waitlist:
+                raise ActivityFull(_("名额已经报满了。"))
+            signup = Signup.objects.create(
+                activity=locked,
+                group=group,
+                name=name,
+                phone=phone,
+                unit=(unit or "").strip(),
+                status=status,
+                channel=channel,
+                created_at=now,
+                confirmed_at=now if status == SignupStatus.CONFIRMED else None,
+            )
+            if donor is not None:
+                DonorScreening.objects.create(signup=signup, answers=donor.as_dict(), sensitive_consent_at=now)
+            if status == SignupStatus.CONFIRMED:
+                _sms(signup, "act_confirmed", now)
+            else:
+                _sms(signup, "act_waitlisted", now, position=str(waitlist_position(signup)))
+    except IntegrityError:  # the same phone, twice at once: the unique index let one through
+        existing = activity.signups.filter(phone=phone, status__in=(SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)).first()
+        raise AlreadySignedUp(_("这个手机号码已经报过名了。"), signup=existing) from None
+    return signup
+
+
+def signup_for_token(token: str) -> Signup | None:
+    return Signup.objects.select_related("activity", "group").filter(token=(token or "").strip()).first()
+
+
+def signup_cancel(*, signup: Signup, now: dt.datetime | None = None) -> Signup:
+    """The person cancels; if they held a place, the first on the waitlist gets it (and an SMS)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        activity = Activity.objects.select_for_update().get(pk=signup.activity_id)
+        signup = Signup.objects.select_related("activity").get(pk=signup.pk)
+        if signup.status == SignupStatus.CANCELLED:
+            return signup
+        held_place = signup.status == SignupStatus.CONFIRMED
+        signup.status, signup.cancelled_at = SignupStatus.CANCELLED, now
+        signup.save(update_fields=["status", "cancelled_at"])
+        if held_place and activity.is_open(now):
+            promoted = activity.signups.filter(status=SignupStatus.WAITLISTED).order_by("created_at", "id").first()
+            if promoted is not None:
+                promoted.status, promoted.confirmed_at = SignupStatus.CONFIRMED, now
+                promoted.save(update_fields=["status", "confirmed_at"])
+                promoted.activity = activity
+                _sms(promoted, "act_promoted", now)
+    return signup
+
+
+def signup_change_group(*, signup: Signup, group: ActivityGroup | None) -> Signup:
+    if group is not None and group.activity_id != signup.activity_id:
+        raise ValidationFailed({"group": [_("请从列表中选择小组。")]})
+    if signup.status == SignupStatus.CANCELLED:
+        raise DomainError(_("这个报名已经取消了。"), code="signup_cancelled")
+    Signup.objects.filter(pk=signup.pk).update(group=group)
+    signup.group = group
+    return signup
+
+
+# --- attendance ----------------------------------------------------------------------------------
+
+
+def attendance_set(*, signup: Signup, present: bool, actor, ip: str | None = None, now: dt.datetime | None = None) -> Signup:
+    """The organiser ticks (or unticks) a name on the list."""
+    now = now or timezone.now()
+    if signup.status != SignupStatus.CONFIRMED:
+        raise DomainError(_("只有已报名的人才能登记到场。"), code="not_confirmed")
+    with transaction.atomic():
+        signup.attended_at = (signup.attended_at or now) if present else None
+        signup.save(update_fields=["attended_at"])
+        audit_record(actor=actor, action=AUDIT_ATTENDANCE, reference=signup.reference, ip=ip, present=present)
+    return signup
+
+
+def checkin_code(activity: Activity, day: dt.date) -> str:
+    """The code in the QR shown at the venue: it changes every day, so a photo of it forwarded to a
+    group chat is no use the next day, and cannot be made without the server's key."""
+    message = f"jiedao.activities.checkin:{activity.pk}:{day.isoformat()}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:10]
+
+
+def checkin(*, activity: Activity, code: str, phone: str, now: dt.datetime | None = None) -> Signup:
+    """A participant checks in with the venue's code of the day and their phone."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    if not hmac.compare_digest(code or "", checkin_code(activity, today)):
+        raise CheckinRefused(_("这个签到码已经过期或不正确。请扫描现场今天的签到二维码。"))
+    if timezone.localtime(activity.starts_at).date() != today or activity.is_cancelled:
+        raise CheckinRefused(_("今天不是这个活动的日子，不能签到。"))
+    phone = normalize_phone(phone)
+    signup = activity.signups.filter(phone=phone, status=SignupStatus.CONFIRMED).first()
+    if signup is None:
+        raise CheckinRefused(_("没有找到这个手机号码的报名。请找现场工作人员登记。"))
+    if signup.attended_at is None:
+        Signup.objects.filter(pk=signup.pk, attended_at__isnull=True).update(attended_at=now)
+        signup.attended_at = now
+    return signup
+
+
+# --- the worker's rounds -------------------------------------------------------------------------
+
+
+def reminders_queue(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
+    """The day-before reminder, queued once per confirmed sign-up of every activity that starts
+    tomorrow (Shanghai time); run by the notices worker's loop (``JIEDAO_WORKER_EXTRA_ROUNDS``).
+    Each sign-up is marked reminded in the transaction that queues its SMS: never twice, never lost."""
+    now = now or timezone.now()
+    tomorrow = timezone.localtime(now).date() + dt.timedelta(days=1)
+    start = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time.min))
+    due = Signup.objects.filter(
+        status=SignupStatus.CONFIRMED,
+        reminded_at__isnull=True,
+        activity__cancelled_at__isnull=True,
+        activity__starts_at__gte=start,
+        activity__starts_at__lt=start + dt.timedelta(days=1),
+    ).select_related("activity")
+    queued = 0
+    for signup in due.iterator(chunk_size=500):
+        with transaction.atomic():
+            if Signup.objects.filter(pk=signup.pk, reminded_at__isnull=True, status=SignupStatus.CONFIRMED).update(reminded_at=now):
+                _sms(signup, "act_reminder", now)
+                queued += 1
+    return {"activity_reminders": queued} if queued else {}
+
+
+def screening_forget(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
+    """The blood drive's health answers go once the drive is over: they were for that day only."""
+    now = now or timezone.now()
+    forgotten, _by_model = DonorScreening.objects.filter(signup__activity__ends_at__lt=now).delete()
+    return {"screening_forgotten": forgotten} if forgotten else {}

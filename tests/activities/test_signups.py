@@ -1,0 +1,176 @@
+"""Signing up for an activity from a phone, as a resident would: no account, an SMS with a link to
+cancel or change, a waitlist promoted on its own, capacity never exceeded, the blood drive's
+questions answered kindly, the day-before reminder once, check-in with the venue's code of the day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from jiedao.activities import services
+from jiedao.activities.models import DonorScreening, Signup, SignupStatus
+from jiedao.notices.models import Notice
+from tests.conftest import next_url, run_concurrently
+from tests.factories import ActivityFactory
+
+
+def sign_up(client, activity, phone="13900000013", name="王秀英", **extra):
+    return client.post(f"/activities/{activity.code}/", {"name": name, "phone": phone, **extra})
+
+
+@pytest.mark.django_db
+def test_a_resident_signs_up_and_gets_a_link_to_her_sign_up(client, programme):
+    activity = ActivityFactory(capacity=2, groups=["走访", "门岗值守"])
+    page = client.get(f"/activities/{activity.code}/").content.decode()
+    assert activity.title in page and "门岗值守" in page and "确认报名" in page
+
+    refused = sign_up(client, activity)
+    assert refused.status_code == 400 and "请选择参加哪个小组" in refused.content.decode()
+
+    group = activity.groups.get(name="门岗值守")
+    url = next_url(sign_up(client, activity, phone="139 0000 0013", group=str(group.pk)))
+    signup = Signup.objects.get()
+    assert url == f"/a/{signup.token}/"
+    assert signup.status == SignupStatus.CONFIRMED and signup.group == group and signup.phone == "13900000013"
+    notice = Notice.objects.get(event="act_confirmed")
+    assert notice.application is None and notice.subject == signup.reference and notice.phone == "13900000013"
+    assert notice.neighbourhood_id == activity.neighbourhood_id
+    assert f"/a/{signup.token}/" in notice.text and "王秀英" not in notice.text
+
+    mine = client.get(url).content.decode()
+    assert "已报名" in mine and "门岗值守" in mine and "139****0013" in mine
+    other = activity.groups.get(name="走访")
+    client.post(url, {"action": "group", "group": str(other.pk)})
+    signup.refresh_from_db()
+    assert signup.group == other
+
+
+@pytest.mark.django_db
+def test_when_full_the_next_wait_and_a_cancellation_promotes_the_first(client, programme):
+    activity = ActivityFactory(capacity=1)
+    first = next_url(sign_up(client, activity, phone="13900000001"))
+    page = client.get(f"/activities/{activity.code}/").content.decode()
+    assert "名额已满" in page and "加入候补名单" in page
+    second = next_url(sign_up(client, activity, phone="13900000002", name="李建国"))
+    next_url(sign_up(client, activity, phone="13900000003", name="张伟"))
+    waiting = Signup.objects.get(phone="13900000002")
+    assert waiting.status == SignupStatus.WAITLISTED
+    assert "候补第 1 位" in client.get(second).content.decode()
+    assert "候补名单第1位" in Notice.objects.get(event="act_waitlisted", phone="13900000002").text
+    assert "候补名单第2位" in Notice.objects.get(event="act_waitlisted", phone="13900000003").text
+
+    client.post(first, {"action": "cancel"})
+    waiting.refresh_from_db()
+    assert waiting.status == SignupStatus.CONFIRMED
+    assert Notice.objects.filter(event="act_promoted", phone="13900000002").count() == 1
+    assert Signup.objects.get(phone="13900000003").status == SignupStatus.WAITLISTED
+    assert "已取消" in client.get(first).content.decode()
+    # Cancelling twice changes nothing more.
+    client.post(first, {"action": "cancel"})
+    assert Notice.objects.filter(event="act_promoted").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_phone_signs_up_once_and_the_page_says_so_without_showing_the_sign_up(client, programme):
+    activity = ActivityFactory()
+    next_url(sign_up(client, activity))
+    again = sign_up(client, activity, name="别人")
+    assert again.status_code == 409
+    page = again.content.decode()
+    assert "这个手机号码已经报过名了" in page and "别人" in page  # what was typed is still there
+    assert Signup.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_closed_or_cancelled_activity_takes_no_sign_ups(client, programme):
+    started = ActivityFactory(starts_at=timezone.now() - dt.timedelta(hours=1))
+    assert "不能再报名" in client.get(f"/activities/{started.code}/").content.decode()
+    assert sign_up(client, started).status_code == 409
+    assert not Signup.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_fifty_at_once_for_the_last_three_places_get_three_places(programme):
+    activity = ActivityFactory(capacity=10)
+    for n in range(7):
+        services.signup_create(activity=activity, name=f"早到{n}", phone=f"1370000{n:04d}")
+
+    def one(index):
+        return services.signup_create(activity=activity, name=f"同时{index}", phone=f"1380000{index:04d}").status
+
+    results, errors = run_concurrently(50, one)
+    assert errors == []
+    assert results.count(SignupStatus.CONFIRMED) == 3 and results.count(SignupStatus.WAITLISTED) == 47
+    assert activity.signups.filter(status=SignupStatus.CONFIRMED).count() == 10
+    assert Notice.objects.filter(event="act_confirmed").count() == 10
+    assert Notice.objects.filter(event="act_waitlisted").count() == 47
+
+
+@pytest.mark.django_db
+def test_the_blood_drive_asks_first_and_says_kindly_why_not(client, programme):
+    drive = ActivityFactory(kind="blood", title="无偿献血", capacity=30, neighbourhood=None, organiser="芷江西路街道")
+    page = client.get(f"/activities/{drive.code}/").content.decode()
+    assert "您的年龄" in page and "单独同意" in page
+    answers = {"age": "58", "weight_ok": "yes", "unwell_recently": "no", "sensitive_consent": "on"}
+    refused = sign_up(client, drive, **answers)
+    assert refused.status_code == 400
+    assert "谢谢您的爱心" in refused.content.decode() and "18到55周岁" in refused.content.decode()
+    assert not Signup.objects.exists()
+
+    no_consent = sign_up(client, drive, **{**answers, "age": "35", "sensitive_consent": ""})
+    assert "请单独勾选同意处理健康信息" in no_consent.content.decode()
+
+    next_url(sign_up(client, drive, **{**answers, "age": "35"}))
+    screening = DonorScreening.objects.get()
+    assert screening.answers["age"] == 35 and screening.sensitive_consent_at
+    notice = Notice.objects.get(event="act_confirmed")
+    assert set(notice.params) == {"title", "when", "place", "link"} and "体重" not in notice.text
+
+    # Once the drive is over, the health answers go; the sign-up stays.
+    assert services.screening_forget(now=drive.ends_at - dt.timedelta(minutes=1)) == {}
+    assert services.screening_forget(now=drive.ends_at + dt.timedelta(minutes=1)) == {"screening_forgotten": 1}
+    assert not DonorScreening.objects.exists() and Signup.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_reminder_goes_the_day_before_once(programme):
+    now = timezone.now()
+    tomorrow = timezone.localtime(now).replace(hour=9, minute=0, second=0, microsecond=0) + dt.timedelta(days=1)
+    activity = ActivityFactory(starts_at=tomorrow, capacity=1)
+    later = ActivityFactory(starts_at=tomorrow + dt.timedelta(days=2))
+    services.signup_create(activity=activity, name="王秀英", phone="13900000013")
+    services.signup_create(activity=activity, name="候补的人", phone="13900000014")
+    services.signup_create(activity=later, name="后天的人", phone="13900000015")
+
+    assert services.reminders_queue(now=now) == {"activity_reminders": 1}
+    assert services.reminders_queue(now=now) == {}
+    reminder = Notice.objects.get(event="act_reminder")
+    assert reminder.phone == "13900000013" and "明天" in reminder.text
+
+
+@pytest.mark.django_db
+def test_check_in_takes_the_code_of_the_day_only(client, programme):
+    start = timezone.localtime().replace(hour=23, minute=59, second=0, microsecond=0)
+    activity = ActivityFactory(starts_at=start, ends_at=start + dt.timedelta(minutes=1))
+    today = timezone.localdate()
+    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    signup = services.signup_create(activity=activity, name="王秀英", phone="13900000013", now=midnight)
+
+    stale = services.checkin_code(activity, today - dt.timedelta(days=1))
+    page = client.post(f"/activities/{activity.code}/checkin/{stale}/", {"phone": "13900000013"}).content.decode()
+    assert "签到码已经过期或不正确" in page
+    forged = client.post(f"/activities/{activity.code}/checkin/0123456789/", {"phone": "13900000013"}).content.decode()
+    assert "签到码已经过期或不正确" in forged
+    unknown = client.post(
+        f"/activities/{activity.code}/checkin/{services.checkin_code(activity, today)}/", {"phone": "13900000099"}
+    ).content.decode()
+    assert "没有找到这个手机号码的报名" in unknown
+
+    page = client.post(
+        f"/activities/{activity.code}/checkin/{services.checkin_code(activity, today)}/", {"phone": "139 0000 0013"}
+    ).content.decode()
+    assert "签到成功" in page
+    signup.refresh_from_db()
+    assert signup.attended_at is not None
