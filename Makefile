@@ -40,6 +40,7 @@ run: demo
 	@echo "    public form (residents):  http://$(HOST):$(PORT)/"
 	@echo "    English:                  http://$(HOST):$(PORT)/en/"
 	@echo "    status lookup:            http://$(HOST):$(PORT)/status/"
+	@echo "    activities (sign up):     http://$(HOST):$(PORT)/activities/"
 	@echo "    staff back office:        http://$(HOST):$(PORT)/staff/"
 	@echo "    configuration (admin):    http://$(HOST):$(PORT)/admin/"
 	@echo "  Demo staff logins (username / password):"

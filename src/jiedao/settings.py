@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "jiedao.core",
     "jiedao.intake",
     "jiedao.activities",
+    "jiedao.rosters",
     "jiedao.review",
     "jiedao.notices",
     "jiedao.reports",
@@ -574,6 +575,7 @@ JIEDAO_WORKER_EXTRA_ROUNDS = [
     *JIEDAO_WORKER_EXTRA_ROUNDS,
     "jiedao.activities.services.reminders_queue",
     "jiedao.activities.services.screening_forget",
+    "jiedao.rosters.services.roster_reminders_queue",
 ]
 
 

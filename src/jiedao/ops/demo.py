@@ -469,6 +469,52 @@ def load_activities() -> int:
     return created
 
 
+# Gate posts of the newsletter's joint epidemic control: neighbourhood, code, name, headcount.
+POSTS = [
+    ("zhijiangxincun", "zjxc-gate-1", "芷江新村1号门岗", 2),
+    ("gonghexinlu", "ghxl-gate-1", "共和新路小区门岗", 2),
+    ("yongtai", "yt-gate-1", "永太小区门岗", 1),
+]
+
+
+def load_rosters() -> int:
+    """Gate posts with a month of shifts from today (07:00–11:00 and 15:00–19:00), and volunteers
+    who took most of the first week's, so the coverage board shows shifts covered and short."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    from jiedao.rosters.models import Assignment, Post, Shift, Volunteer
+    from jiedao.rosters.services import shifts_generate
+
+    from .generate import SURNAME, person_name
+
+    if Post.objects.filter(code=POSTS[0][1]).exists():
+        return 0
+    rng = random.Random(2020)
+    today = timezone.localdate()
+    for neighbourhood_code, code, name, headcount in POSTS:
+        neighbourhood = Neighbourhood.objects.get(code=neighbourhood_code)
+        post = Post.objects.create(
+            neighbourhood=neighbourhood, code=code, name=name, headcount=headcount, organiser_phone="13800000001"
+        )
+        for starts, ends in ((dt.time(7), dt.time(11)), (dt.time(15), dt.time(19))):
+            shifts_generate(post=post, first_day=today, last_day=today + dt.timedelta(days=29), starts=starts, ends=ends)
+        people = [
+            Volunteer.objects.create(
+                neighbourhood=neighbourhood, name=person_name(rng, rng.choice("mf"), SURNAME(rng)),
+                phone=f"137{rng.randrange(10**8):08d}", party_member=rng.random() < 0.7,
+            )  # fmt: skip
+            for _ in range(8)
+        ]
+        for shift in Shift.objects.filter(post=post, starts_at__lt=timezone.now() + dt.timedelta(days=7)):
+            wanted = shift.headcount if rng.random() < 0.7 else shift.headcount - 1
+            for volunteer in rng.sample(people, wanted):
+                Assignment.objects.create(shift=shift, volunteer=volunteer)
+    return len(POSTS)
+
+
 def demo_load(*, with_samples: bool = True) -> dict:
     refuse_in_production()
     with transaction.atomic():
@@ -477,5 +523,6 @@ def demo_load(*, with_samples: bool = True) -> dict:
     created = load_samples(programme) if with_samples else 0
     if with_samples:
         load_activities()
+        load_rosters()
     tallies_rebuild()  # also brings the counts of data loaded before the tallies existed up to date
     return {"programme": programme, "logins": logins, "samples_created": created}
