@@ -16,7 +16,7 @@ import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +24,7 @@ from jiedao.core.audit import audit_record
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.normalize import normalize_phone
 from jiedao.lib.validators import validate_mobile
-from jiedao.notices.services import notice_queue_to
+from jiedao.notices.services import notice_build_to, notices_queue_built
 
 from .models import Activity, ActivityGroup, DonorScreening, Signup, SignupStatus
 
@@ -32,6 +32,10 @@ from .models import Activity, ActivityGroup, DonorScreening, Signup, SignupStatu
 AUDIT_CREATE = "activity_create"
 AUDIT_CANCEL = "activity_cancel"
 AUDIT_ATTENDANCE = "activity_attendance"
+
+
+# Reminders queued per transaction: short write locks, few round trips.
+REMINDER_BATCH = 500
 
 
 class ActivityClosed(DomainError):
@@ -66,8 +70,12 @@ def _when(activity: Activity) -> str:
 
 
 def _sms(signup: Signup, event: str, now: dt.datetime, **values) -> None:
+    notices_queue_built([_notice(signup, event, now, **values)])
+
+
+def _notice(signup: Signup, event: str, now: dt.datetime, **values):
     activity = signup.activity
-    notice_queue_to(
+    return notice_build_to(
         phone=signup.phone,
         event=event,
         subject=signup.reference,
@@ -323,7 +331,8 @@ def checkin(*, activity: Activity, code: str, phone: str, now: dt.datetime | Non
 def reminders_queue(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
     """The day-before reminder, queued once per confirmed sign-up of every activity that starts
     tomorrow (Shanghai time); run by the notices worker's loop (``JIEDAO_WORKER_EXTRA_ROUNDS``).
-    Each sign-up is marked reminded in the transaction that queues its SMS: never twice, never lost."""
+    A batch of sign-ups is marked reminded in the transaction that queues their SMS: never twice,
+    never lost, even with two workers (the rows are locked, or SQLite's write lock is held)."""
     now = now or timezone.now()
     tomorrow = timezone.localtime(now).date() + dt.timedelta(days=1)
     start = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time.min))
@@ -333,13 +342,19 @@ def reminders_queue(*, worker: str | None = None, stop=None, now: dt.datetime | 
         activity__cancelled_at__isnull=True,
         activity__starts_at__gte=start,
         activity__starts_at__lt=start + dt.timedelta(days=1),
-    ).select_related("activity")
+    )
     queued = 0
-    for signup in due.iterator(chunk_size=500):
+    while True:
         with transaction.atomic():
-            if Signup.objects.filter(pk=signup.pk, reminded_at__isnull=True, status=SignupStatus.CONFIRMED).update(reminded_at=now):
-                _sms(signup, "act_reminder", now)
-                queued += 1
+            batch = due.order_by("pk").select_related("activity")
+            if connection.features.has_select_for_update_skip_locked:
+                batch = batch.select_for_update(skip_locked=True, of=("self",))
+            signups = list(batch[:REMINDER_BATCH])
+            if not signups:
+                break
+            Signup.objects.filter(pk__in=[s.pk for s in signups]).update(reminded_at=now)
+            notices_queue_built([_notice(signup, "act_reminder", now) for signup in signups])
+            queued += len(signups)
     return {"activity_reminders": queued} if queued else {}
 
 
