@@ -27,6 +27,9 @@ GOALS = {
     "export_100k_peak_rss_mb": ("<=", 200, "value"),
     "generate_rate_per_s": (">=", 1.0),
     "roster_generate_s": ("<=", 5, "value"),
+    "signup_rps": (">=", 0.3),
+    "signup_errors_or_overbooked": ("<=", 0, "value"),
+    "checkin_p95_ms": ("<=", 100, "value"),
     "reminders_queue_s": ("<=", 10, "value"),
     "reminders_lost_or_twice": ("<=", 0, "value"),  # the baseline is the rate of 1,000,000 in 10 minutes
 }

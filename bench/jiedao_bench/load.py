@@ -193,6 +193,18 @@ def page_loadgen(spec: dict) -> dict:
                     )
                     conn.request("POST", "/status/", body, {"Cookie": headers["cookie"],
                                  "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                elif kind == "signup":  # a new person each time (activities.py)
+                    phone = f"15{spec.get('round', 0)}{index:02d}{n:06d}"
+                    body = urllib.parse.urlencode(
+                        {"csrfmiddlewaretoken": headers["token"], "name": "报名人", "phone": phone}
+                    )
+                    conn.request("POST", spec["path"], body, {"Cookie": headers["cookie"],
+                                 "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                elif kind == "checkin":  # people signed up beforehand, checking in at the venue
+                    phone = pairs[(index * 7919 + n) % len(pairs)]
+                    body = urllib.parse.urlencode({"csrfmiddlewaretoken": headers["token"], "phone": phone})
+                    conn.request("POST", spec["path"], body, {"Cookie": headers["cookie"],
+                                 "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
                 elif kind == "form":
                     conn.request("GET", "/status/", headers={"Cookie": headers["cookie"]})
                 elif kind == "home":
@@ -201,8 +213,13 @@ def page_loadgen(spec: dict) -> dict:
                     conn.request("GET", "/healthz", headers={"Cookie": headers["cookie"]})
                 response = conn.getresponse()
                 page = response.read()
-                if response.status != 200:
+                if kind == "signup":  # signed up (or waitlisted): redirected to the person's own page
+                    location = response.getheader("Location") or ""
+                    failure = None if response.status == 302 and "/a/" in location else f"HTTP {response.status}"
+                elif response.status != 200:
                     failure = f"HTTP {response.status}"
+                elif kind == "checkin" and "签到成功".encode() not in page:
+                    failure = "not checked in"
                 # The reference alone would match the not-found page too (its form echoes it).
                 elif kind == "status" and f'class="reference">{reference}<'.encode() not in page:
                     failure = "case not shown"

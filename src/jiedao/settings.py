@@ -576,7 +576,12 @@ JIEDAO_WORKER_EXTRA_ROUNDS = [
     "jiedao.activities.services.reminders_queue",
     "jiedao.activities.services.screening_forget",
     "jiedao.rosters.services.roster_reminders_queue",
+    "jiedao.activities.services.signups_anonymise",
+    "jiedao.rosters.services.volunteers_forget",
 ]
+# Volunteers' and sign-ups' names and phones are kept this many days after their last activity or
+# shift (what party-member records need), then anonymised; the counts and hours stay.
+JIEDAO_VOLUNTEER_RETENTION_DAYS = int(os.environ.get("JIEDAO_VOLUNTEER_RETENTION_DAYS", "730"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -174,3 +174,18 @@ def test_check_in_takes_the_code_of_the_day_only(client, programme):
     assert "签到成功" in page
     signup.refresh_from_db()
     assert signup.attended_at is not None
+
+
+@pytest.mark.django_db
+def test_names_and_phones_go_when_the_records_no_longer_need_them(programme, settings):
+    settings.JIEDAO_VOLUNTEER_RETENTION_DAYS = 30
+    activity = ActivityFactory()
+    services.signup_create(activity=activity, name="王秀英", phone="13900000013")
+    services.signup_create(activity=activity, name="李建国", phone="13900000014")
+    Signup.objects.update(attended_at=activity.starts_at)
+    assert services.signups_anonymise(now=activity.ends_at + dt.timedelta(days=29)) == {}
+    assert services.signups_anonymise(now=activity.ends_at + dt.timedelta(days=31)) == {"signups_anonymised": 2}
+    assert set(Signup.objects.values_list("name", flat=True)) == {"已匿名"}
+    assert not Signup.objects.filter(phone__startswith="139").exists()
+    assert Signup.objects.filter(attended_at__isnull=False).count() == 2  # the counts stay
+    assert services.signups_anonymise(now=activity.ends_at + dt.timedelta(days=32)) == {}

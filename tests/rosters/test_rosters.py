@@ -204,3 +204,19 @@ def test_a_worker_adds_a_post_generates_a_month_and_registers_a_volunteer(client
     assert Shift.objects.filter(post__code="zjxc-gate-2").count() == 30
     next_url(client.post("/staff/rosters/volunteers/", {"neighbourhood": zjxc.pk, "name": "王秀英", "phone": "13900000013"}))
     assert Volunteer.objects.get().neighbourhood == zjxc
+
+
+@pytest.mark.django_db
+def test_a_volunteer_without_shifts_for_the_retention_period_is_kept_only_as_hours(client, programme, settings):
+    settings.JIEDAO_VOLUNTEER_RETENTION_DAYS = 30
+    post = _post()
+    volunteer = _volunteer()
+    shift = _shift(post, in_hours=-24 * 40)
+    Assignment.objects.create(shift=shift, volunteer=volunteer, checked_in_at=shift.starts_at)
+    Volunteer.objects.update(created_at=timezone.now() - dt.timedelta(days=60))
+    token = volunteer.token
+    assert services.volunteers_forget() == {"volunteers_anonymised": 1}
+    volunteer.refresh_from_db()
+    assert volunteer.name == "已匿名" and not volunteer.phone.startswith("139")
+    assert client.get(f"/v/{token}/").status_code == 404
+    assert Assignment.objects.filter(checked_in_at__isnull=False).count() == 1

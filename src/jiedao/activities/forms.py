@@ -54,7 +54,7 @@ class SignupForm(LanguageColonForm):
 
     def chosen_group(self):
         pk = self.cleaned_data.get("group")
-        return self.activity.groups.filter(pk=pk).first() if pk else None
+        return next((g for g in self.activity.groups.all() if str(g.pk) == pk), None) if pk else None
 
     def donor_answers(self) -> DonorAnswers | None:
         if not self.activity.screens_donors:

@@ -139,7 +139,11 @@ class Signup(models.Model):
                 fields=["activity", "phone"], condition=Q(status__in=ACTIVE_SIGNUP), name="one_signup_per_phone"
             )
         ]
-        indexes = [models.Index(fields=["activity", "status", "created_at"], name="signup_queue_idx")]
+        indexes = [
+            models.Index(fields=["activity", "status", "created_at"], name="signup_queue_idx"),
+            # Check-in at the venue finds a person's sign-up by phone.
+            models.Index(fields=["activity", "phone"], name="signup_phone_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.activity.code} · {self.masked_phone}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -202,7 +203,7 @@ def signup_create(
         errors["unit"] = [_("请填写%(label)s。") % {"label": activity.unit_label}]
     if group is not None and group.activity_id != activity.pk:
         errors["group"] = [_("请从列表中选择小组。")]
-    elif group is None and activity.groups.exists():
+    elif group is None and activity.groups.all():  # prefetched by the page; else one small query
         errors["group"] = [_("请选择参加哪个小组。")]
     if activity.screens_donors:
         if donor is None:
@@ -217,18 +218,23 @@ def signup_create(
         raise ActivityClosed(_("这个活动已经结束或取消，不能再报名了。"))
     try:
         with transaction.atomic():
-            locked = Activity.objects.select_for_update().get(pk=activity.pk)
-            if not locked.is_open(now):
+            # The lock, and what may have changed since the page was read: places, cancellation, start.
+            capacity, cancelled_at, starts_at = (
+                Activity.objects.select_for_update().filter(pk=activity.pk).values_list("capacity", "cancelled_at", "starts_at").get()
+            )
+            if cancelled_at or now >= starts_at:
                 raise ActivityClosed(_("这个活动已经结束或取消，不能再报名了。"))
-            existing = locked.signups.filter(phone=phone, status__in=(SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)).first()
-            if existing is not None:
-                raise AlreadySignedUp(_("这个手机号码已经报过名了。"), signup=existing)
-            confirmed = locked.signups.filter(status=SignupStatus.CONFIRMED).count()
-            status = SignupStatus.CONFIRMED if confirmed < locked.capacity else SignupStatus.WAITLISTED
+            active = Signup.objects.filter(activity_id=activity.pk, status__in=(SignupStatus.CONFIRMED, SignupStatus.WAITLISTED))
+            taken = active.aggregate(
+                confirmed=Count("pk", filter=Q(status=SignupStatus.CONFIRMED)), mine=Count("pk", filter=Q(phone=phone))
+            )
+            if taken["mine"]:
+                raise AlreadySignedUp(_("这个手机号码已经报过名了。"), signup=active.filter(phone=phone).first())
+            status = SignupStatus.CONFIRMED if taken["confirmed"] < capacity else SignupStatus.WAITLISTED
             if status == SignupStatus.WAITLISTED and not waitlist:
                 raise ActivityFull(_("名额已经报满了。"))
             signup = Signup.objects.create(
-                activity=locked,
+                activity=activity,
                 group=group,
                 name=name,
                 phone=phone,
@@ -356,6 +362,23 @@ def reminders_queue(*, worker: str | None = None, stop=None, now: dt.datetime | 
             notices_queue_built([_notice(signup, "act_reminder", now) for signup in signups])
             queued += len(signups)
     return {"activity_reminders": queued} if queued else {}
+
+
+ANONYMISED = "已匿名"
+
+
+def signups_anonymise(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
+    """Sign-ups keep the person only as long as the records need them
+    (``JIEDAO_VOLUNTEER_RETENTION_DAYS`` after the activity ended): then the name and phone go,
+    and the counts (signed up, attended, by group) stay. Run by the worker's loop."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.JIEDAO_VOLUNTEER_RETENTION_DAYS)
+    stale = Signup.objects.filter(activity__ends_at__lt=cutoff).exclude(name=ANONYMISED)
+    count = 0
+    for pk in list(stale.values_list("pk", flat=True)[:2000]):
+        # The phone becomes a placeholder no phone can be (one active sign-up per phone is unique).
+        count += Signup.objects.filter(pk=pk).update(name=ANONYMISED, phone=f"x{pk}"[:11], unit="")
+    return {"signups_anonymised": count} if count else {}
 
 
 def screening_forget(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:

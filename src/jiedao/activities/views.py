@@ -48,11 +48,10 @@ def public_list(request):
 
 
 def public_detail(request, code):
-    activity = get_object_or_404(Activity.objects.select_related("neighbourhood"), code=code)
-    form = SignupForm(activity=activity)
+    activity = get_object_or_404(Activity.objects.prefetch_related("groups"), code=code)
+    form = SignupForm(request.POST if request.method == "POST" else None, activity=activity)
     status = 200
     if request.method == "POST":
-        form = SignupForm(request.POST, activity=activity)
         if form.is_valid():
             try:
                 signup = services.signup_create(

@@ -238,6 +238,22 @@ def assignment_check(*, assignment: Assignment, now: dt.datetime | None = None) 
 
 # --- the worker's rounds -------------------------------------------------------------------------
 
+ANONYMISED = "已匿名"
+
+
+def volunteers_forget(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
+    """A volunteer with no shift in ``JIEDAO_VOLUNTEER_RETENTION_DAYS`` is kept only as the hours
+    they served: the name, phone and link go. Run by the worker's loop."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.JIEDAO_VOLUNTEER_RETENTION_DAYS)
+    recent = Assignment.objects.filter(shift__ends_at__gte=cutoff).values("volunteer_id")
+    stale = Volunteer.objects.filter(created_at__lt=cutoff).exclude(name=ANONYMISED).exclude(pk__in=recent)
+    count = 0
+    for pk in list(stale.values_list("pk", flat=True)[:2000]):
+        count += Volunteer.objects.filter(pk=pk).update(name=ANONYMISED, phone=f"x{pk}"[:11], token=f"gone{pk}"[:16])
+    return {"volunteers_anonymised": count} if count else {}
+
+
 
 def roster_reminders_queue(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
     """From 18:00 the evening before, each volunteer of tomorrow's shifts gets a reminder, once;
