@@ -11,7 +11,6 @@ transaction of its change (confirmed, waitlisted, promoted, reminded, called off
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -23,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from jiedao.core.audit import audit_record
 from jiedao.lib.errors import DomainError, ValidationFailed
+from jiedao.lib.formatting import ANONYMISED_NAME
+from jiedao.lib.links import daily_code, site_link
 from jiedao.lib.normalize import normalize_phone
 from jiedao.lib.validators import validate_mobile
 from jiedao.notices.services import notice_build_to, notices_queue_built
@@ -57,12 +58,6 @@ class ActivityFull(DomainError):
 
 class CheckinRefused(DomainError):
     code = "checkin_refused"
-
-
-def site_link(path: str) -> str:
-    """An address on this site for an SMS (the status page's address names the site)."""
-    root = settings.JIEDAO_SMS_SITE.split("/status/")[0].rstrip("/")
-    return f"{root}/{path.lstrip('/')}"
 
 
 def _when(activity: Activity) -> str:
@@ -307,10 +302,8 @@ def attendance_set(*, signup: Signup, present: bool, actor, ip: str | None = Non
 
 
 def checkin_code(activity: Activity, day: dt.date) -> str:
-    """The code in the QR shown at the venue: it changes every day, so a photo of it forwarded to a
-    group chat is no use the next day, and cannot be made without the server's key."""
-    message = f"jiedao.activities.checkin:{activity.pk}:{day.isoformat()}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:10]
+    """The code in the QR shown at the venue, of the day (``lib.links.daily_code``)."""
+    return daily_code("activities.checkin", activity.pk, day)
 
 
 def checkin(*, activity: Activity, code: str, phone: str, now: dt.datetime | None = None) -> Signup:
@@ -364,7 +357,6 @@ def reminders_queue(*, worker: str | None = None, stop=None, now: dt.datetime | 
     return {"activity_reminders": queued} if queued else {}
 
 
-ANONYMISED = "已匿名"
 
 
 def signups_anonymise(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
@@ -373,11 +365,11 @@ def signups_anonymise(*, worker: str | None = None, stop=None, now: dt.datetime 
     and the counts (signed up, attended, by group) stay. Run by the worker's loop."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.JIEDAO_VOLUNTEER_RETENTION_DAYS)
-    stale = Signup.objects.filter(activity__ends_at__lt=cutoff).exclude(name=ANONYMISED)
+    stale = Signup.objects.filter(activity__ends_at__lt=cutoff).exclude(name=ANONYMISED_NAME)
     count = 0
     for pk in list(stale.values_list("pk", flat=True)[:2000]):
         # The phone becomes a placeholder no phone can be (one active sign-up per phone is unique).
-        count += Signup.objects.filter(pk=pk).update(name=ANONYMISED, phone=f"x{pk}"[:11], unit="")
+        count += Signup.objects.filter(pk=pk).update(name=ANONYMISED_NAME, phone=f"x{pk}"[:11], unit="")
     return {"signups_anonymised": count} if count else {}
 
 

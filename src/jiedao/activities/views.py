@@ -4,8 +4,6 @@ and export. Thin: the rules are ``services``' and the figures ``selectors``'."""
 
 from __future__ import annotations
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,17 +19,13 @@ from jiedao.core.models import AuditAction, Neighbourhood, Role
 from jiedao.core.staff import in_scope, neighbourhood_ids, staff_context, staff_required
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.http import no_store
+from jiedao.lib.links import qr_svg
 
 from . import selectors, services
 from .forms import ActivityForm, CheckinForm, GroupFormSet, SignupForm
 from .models import Activity, SignupStatus
 
 ORGANISERS = frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN})
-
-
-def _qr_svg(data: str) -> str:
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    return image.to_string(encoding="unicode")
 
 
 def _add_errors(form, failed: ValidationFailed) -> None:
@@ -125,7 +119,7 @@ def poster(request, code):
     """A printable A4 poster with the QR code of the sign-up page."""
     activity = get_object_or_404(Activity, code=code)
     url = request.build_absolute_uri(reverse("activities:detail", args=[activity.code]))
-    return render(request, "activities/poster.html", {"activity": activity, "url": url, "qr": mark_safe(_qr_svg(url))})
+    return render(request, "activities/poster.html", {"activity": activity, "url": url, "qr": mark_safe(qr_svg(url))})
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -203,7 +197,7 @@ def staff_detail(request, code):
                 "signups": activity.signups.exclude(status=SignupStatus.CANCELLED).select_related("group"),
                 "may_organise": staff.staff_role(request.user) in ORGANISERS,
                 "checkin_url": checkin_url,
-                "checkin_qr": mark_safe(_qr_svg(checkin_url)),
+                "checkin_qr": mark_safe(qr_svg(checkin_url)),
                 **staff_context(request),
             },
         )

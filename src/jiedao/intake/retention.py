@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from jiedao.core.audit import audit_record
 from jiedao.core.models import AuditAction, AuditEntry
+from jiedao.lib.formatting import ANONYMISED_NAME
 
 from .events import CaseEvent, CaseEventKind, case_events
 from .service_types import statuses_q
@@ -37,8 +38,6 @@ from .services import photo_delete
 
 logger = logging.getLogger(__name__)
 
-# What an anonymised case shows instead of a name; stored data, so one fixed Chinese word.
-ANONYMISED_NAME = "已匿名"
 # Audit actions of this module (kept as plain values: AuditAction is owned by core).
 AUDIT_RETENTION = AuditAction.RETENTION_RUN
 AUDIT_PRUNE = AuditAction.AUDIT_PRUNE

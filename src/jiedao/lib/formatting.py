@@ -27,3 +27,8 @@ def colon() -> str:
 
 def parenthesised(text) -> str:
     return pgettext("punctuation", "（%(text)s）") % {"text": text}
+
+
+# What an anonymised person is called wherever a name was (cases, sign-ups, volunteers): stored
+# data, so one fixed Chinese word.
+ANONYMISED_NAME = "已匿名"

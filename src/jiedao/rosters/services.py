@@ -10,7 +10,6 @@ too few in between.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 
 from dateutil.rrule import DAILY, FR, MO, SA, SU, TH, TU, WE, rrule
@@ -20,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiedao.lib.errors import DomainError, ValidationFailed
+from jiedao.lib.formatting import ANONYMISED_NAME
+from jiedao.lib.links import daily_code, site_link
 from jiedao.lib.normalize import normalize_phone
 from jiedao.lib.validators import validate_mobile
 from jiedao.notices.services import notice_queue_to
@@ -39,11 +40,6 @@ CHECKIN_EARLY = dt.timedelta(minutes=30)
 
 class RosterRefused(DomainError):
     code = "roster_refused"
-
-
-def site_link(path: str) -> str:
-    root = settings.JIEDAO_SMS_SITE.split("/status/")[0].rstrip("/")
-    return f"{root}/{path.lstrip('/')}"
 
 
 def _when(shift: Shift) -> str:
@@ -193,10 +189,8 @@ def swap_take(*, assignment: Assignment, volunteer: Volunteer, now: dt.datetime 
 
 
 def post_code(post: Post, day: dt.date) -> str:
-    """The code in the QR posted at the post: it changes every day (a forwarded photo is no use
-    the next day) and cannot be made without the server's key."""
-    message = f"jiedao.rosters.post:{post.pk}:{day.isoformat()}".encode()
-    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:10]
+    """The code in the QR shown at the post, of the day (``lib.links.daily_code``)."""
+    return daily_code("rosters.post", post.pk, day)
 
 
 def _current_assignment(post: Post, volunteer: Volunteer, now: dt.datetime) -> Assignment | None:
@@ -238,7 +232,6 @@ def assignment_check(*, assignment: Assignment, now: dt.datetime | None = None) 
 
 # --- the worker's rounds -------------------------------------------------------------------------
 
-ANONYMISED = "已匿名"
 
 
 def volunteers_forget(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
@@ -247,10 +240,10 @@ def volunteers_forget(*, worker: str | None = None, stop=None, now: dt.datetime 
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.JIEDAO_VOLUNTEER_RETENTION_DAYS)
     recent = Assignment.objects.filter(shift__ends_at__gte=cutoff).values("volunteer_id")
-    stale = Volunteer.objects.filter(created_at__lt=cutoff).exclude(name=ANONYMISED).exclude(pk__in=recent)
+    stale = Volunteer.objects.filter(created_at__lt=cutoff).exclude(name=ANONYMISED_NAME).exclude(pk__in=recent)
     count = 0
     for pk in list(stale.values_list("pk", flat=True)[:2000]):
-        count += Volunteer.objects.filter(pk=pk).update(name=ANONYMISED, phone=f"x{pk}"[:11], token=f"gone{pk}"[:16])
+        count += Volunteer.objects.filter(pk=pk).update(name=ANONYMISED_NAME, phone=f"x{pk}"[:11], token=f"gone{pk}"[:16])
     return {"volunteers_anonymised": count} if count else {}
 
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import qrcode
-import qrcode.image.svg
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,16 +22,13 @@ from jiedao.core.staff import in_scope, neighbourhood_ids, staff_context, staff_
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.excel import write_workbook
 from jiedao.lib.http import no_store
+from jiedao.lib.links import qr_svg
 
 from . import selectors, services
 from .forms import GenerateForm, PhoneForm, PostForm, VolunteerForm
 from .models import Assignment, Post, Shift, Volunteer
 
 ORGANISERS = frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN})
-
-
-def _qr_svg(data: str) -> str:
-    return qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2).to_string(encoding="unicode")
 
 
 # --- volunteers ----------------------------------------------------------------------------------
@@ -182,7 +177,7 @@ def post_detail(request, code):
             request,
             "rosters/post.html",
             {"post": post, "form": form, "upcoming": upcoming, "checkin_url": checkin_url,
-             "checkin_qr": mark_safe(_qr_svg(checkin_url)), **staff_context(request)},
+             "checkin_qr": mark_safe(qr_svg(checkin_url)), **staff_context(request)},
         )  # fmt: skip
     )
 
