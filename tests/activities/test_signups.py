@@ -95,10 +95,10 @@ def test_a_closed_or_cancelled_activity_takes_no_sign_ups(client, programme):
 def test_fifty_at_once_for_the_last_three_places_get_three_places(programme):
     activity = ActivityFactory(capacity=10)
     for n in range(7):
-        services.signup_create(activity=activity, name=f"早到{n}", phone=f"1370000{n:04d}")
+        services.signup_create(activity=activity, name=f"早到{chr(0x4E00 + n)}", phone=f"1370000{n:04d}")
 
     def one(index):
-        return services.signup_create(activity=activity, name=f"同时{index}", phone=f"1380000{index:04d}").status
+        return services.signup_create(activity=activity, name=f"同时{chr(0x4E00 + index)}", phone=f"1380000{index:04d}").status
 
     results, errors = run_concurrently(50, one)
     assert errors == []

@@ -82,7 +82,7 @@ def test_the_attendance_list_and_the_figures_the_newsletter_reports(client, prog
     activity = ActivityFactory(capacity=3, groups=["走访", "门岗"])
     groups = list(activity.groups.all())
     for n in range(4):
-        services.signup_create(activity=activity, name=f"党员{n}", phone=f"1390000000{n}", group=groups[n % 2])
+        services.signup_create(activity=activity, name=f"党员{chr(0x4E00 + n)}", phone=f"1390000000{n}", group=groups[n % 2])
     worker = make_staff("worker_zj", Role.WORKER, ["zhijiangxincun"])
     sign_in(client, worker)
     present = Signup.objects.filter(status=SignupStatus.CONFIRMED).order_by("id")[:2]

@@ -91,7 +91,7 @@ def test_a_volunteer_takes_offers_and_hands_over_a_shift_from_her_link(client, p
 def test_two_volunteers_at_once_for_the_last_place_get_one(programme):
     post = _post(headcount=3)
     shift = _shift(post)
-    people = [_volunteer(phone=f"139000000{n:02d}", name=f"志愿者{n}") for n in range(10)]
+    people = [_volunteer(phone=f"139000000{n:02d}", name=f"志愿者{chr(0x4E00 + n)}") for n in range(10)]
     services.shift_take(shift=shift, volunteer=people[0])
     services.shift_take(shift=shift, volunteer=people[1])
 

@@ -13,8 +13,6 @@ consent, never in an SMS, and removed once the drive is over (``services.screeni
 
 from __future__ import annotations
 
-import secrets
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -23,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.models import Neighbourhood
 from jiedao.lib.crypto import EncryptedJSONField
+from jiedao.lib.links import short_token
 from jiedao.lib.validators import mask_phone
 
 
@@ -108,9 +107,6 @@ class SignupStatus(models.TextChoices):
 ACTIVE_SIGNUP = (SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)
 
 
-def new_token() -> str:
-    # 10 URL-safe characters (60 bits): short enough for the SMS parameter limit, too many to guess.
-    return secrets.token_urlsafe(8)[:10]
 
 
 class Signup(models.Model):
@@ -121,7 +117,7 @@ class Signup(models.Model):
     unit = models.CharField(_("单位或党支部"), max_length=100, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=SignupStatus.choices)
     # What the link in the person's SMS carries: their sign-up, to cancel or change it.
-    token = models.CharField(max_length=16, unique=True, default=new_token, editable=False)
+    token = models.CharField(max_length=16, unique=True, default=short_token, editable=False)
     channel = models.CharField(max_length=16, default="online", editable=False)  # online, staff, partner
     created_at = models.DateTimeField(default=timezone.now)
     confirmed_at = models.DateTimeField(null=True, blank=True)

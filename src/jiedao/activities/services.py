@@ -25,7 +25,7 @@ from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.links import daily_code, site_link
 from jiedao.lib.normalize import normalize_phone
-from jiedao.lib.validators import validate_mobile
+from jiedao.lib.forms import clean_person
 from jiedao.notices.services import notice_build_to, notices_queue_built
 
 from .models import Activity, ActivityGroup, DonorScreening, Signup, SignupStatus
@@ -186,14 +186,7 @@ def signup_create(
     the caller does not want the waitlist). Raises ``ActivityClosed``, ``AlreadySignedUp`` (with
     their sign-up) or ``ValidationFailed`` (field → messages)."""
     now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
-    name = " ".join((name or "").split())
-    if not name:
-        errors["name"] = [_("请填写姓名。")]
-    try:
-        phone = validate_mobile(phone)
-    except Exception as error:  # noqa: BLE001 — the validator's own message
-        errors["phone"] = list(getattr(error, "messages", [str(error)]))
+    name, phone, errors = clean_person(name, phone)
     if activity.unit_label and not (unit or "").strip():
         errors["unit"] = [_("请填写%(label)s。") % {"label": activity.unit_label}]
     if group is not None and group.activity_id != activity.pk:

@@ -89,3 +89,18 @@ class MobileField(forms.CharField):
 
     def clean(self, value):
         return validate_mobile(value)
+
+
+def clean_person(name: str, phone: str) -> tuple[str, str, dict[str, list[str]]]:
+    """A person's name and mobile as a service receives them (from a page, the API or a command):
+    cleaned as the forms clean them, and the errors by field (empty when both are good)."""
+    errors: dict[str, list[str]] = {}
+    try:
+        name = clean_person_name(name)
+    except ValidationError as error:
+        errors["name"] = list(error.messages)
+    try:
+        phone = validate_mobile(phone)
+    except ValidationError as error:
+        errors["phone"] = list(error.messages)
+    return name, phone, errors

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 
 import qrcode
 import qrcode.image.svg
@@ -31,3 +32,9 @@ def daily_code(purpose: str, key: object, day: dt.date) -> str:
     server's key."""
     message = f"jiedao.{purpose}:{key}:{day.isoformat()}".encode()
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:10]
+
+
+def short_token() -> str:
+    """The code in a person's own link (``/a/<code>/``, ``/v/<code>/``): 10 URL-safe characters
+    (60 bits), short enough for an SMS parameter, too many to guess."""
+    return secrets.token_urlsafe(8)[:10]

@@ -10,14 +10,13 @@ assignment is one volunteer on one shift, with its check-in and check-out.
 
 from __future__ import annotations
 
-import secrets
-
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.models import Neighbourhood
+from jiedao.lib.links import short_token
 from jiedao.lib.validators import mask_phone
 
 
@@ -68,8 +67,6 @@ class Shift(models.Model):
         return f"{self.post.name} {timezone.localtime(self.starts_at):%m-%d %H:%M}"
 
 
-def new_token() -> str:
-    return secrets.token_urlsafe(8)[:10]
 
 
 class Volunteer(models.Model):
@@ -78,7 +75,7 @@ class Volunteer(models.Model):
     phone = models.CharField(_("手机号码"), max_length=11)
     party_member = models.BooleanField(_("党员"), default=False)
     # The private link of the volunteer's own page (sent by SMS): no account, no password.
-    token = models.CharField(max_length=16, unique=True, default=new_token, editable=False)
+    token = models.CharField(max_length=16, unique=True, default=short_token, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -22,7 +22,7 @@ from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.links import daily_code, site_link
 from jiedao.lib.normalize import normalize_phone
-from jiedao.lib.validators import validate_mobile
+from jiedao.lib.forms import clean_person
 from jiedao.notices.services import notice_queue_to
 
 from .models import Assignment, Post, Shift, Volunteer
@@ -96,14 +96,7 @@ def shifts_generate(
 def volunteer_register(*, neighbourhood, name: str, phone: str, party_member: bool = False, now=None) -> Volunteer:
     """A person of the neighbourhood, kept once by phone; an SMS brings them the link to their page."""
     now = now or timezone.now()
-    errors: dict[str, list[str]] = {}
-    name = " ".join((name or "").split())
-    if not name:
-        errors["name"] = [_("请填写姓名。")]
-    try:
-        phone = validate_mobile(phone)
-    except Exception as error:  # noqa: BLE001 — the validator's own message
-        errors["phone"] = list(getattr(error, "messages", [str(error)]))
+    name, phone, errors = clean_person(name, phone)
     if errors:
         raise ValidationFailed(errors)
     existing = Volunteer.objects.filter(neighbourhood=neighbourhood, phone=phone).first()

@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import jiedao.activities.models
+import jiedao.lib.links
 import jiedao.lib.crypto
 from django.conf import settings
 from django.db import migrations, models
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
                 ('phone', models.CharField(max_length=11, verbose_name='手机号码')),
                 ('unit', models.CharField(blank=True, max_length=100, verbose_name='单位或党支部')),
                 ('status', models.CharField(choices=[('confirmed', '已报名'), ('waitlisted', '候补'), ('cancelled', '已取消')], max_length=16, verbose_name='状态')),
-                ('token', models.CharField(default=jiedao.activities.models.new_token, editable=False, max_length=16, unique=True)),
+                ('token', models.CharField(default=jiedao.lib.links.short_token, editable=False, max_length=16, unique=True)),
                 ('channel', models.CharField(default='online', editable=False, max_length=16)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('confirmed_at', models.DateTimeField(blank=True, null=True)),

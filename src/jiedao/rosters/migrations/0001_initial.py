@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import jiedao.rosters.models
+import jiedao.lib.links
 from django.db import migrations, models
 
 
@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=100, verbose_name='姓名')),
                 ('phone', models.CharField(max_length=11, verbose_name='手机号码')),
                 ('party_member', models.BooleanField(default=False, verbose_name='党员')),
-                ('token', models.CharField(default=jiedao.rosters.models.new_token, editable=False, max_length=16, unique=True)),
+                ('token', models.CharField(default=jiedao.lib.links.short_token, editable=False, max_length=16, unique=True)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('neighbourhood', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='volunteers', to='core.neighbourhood', verbose_name='居民区')),
             ],
