@@ -220,3 +220,19 @@ def test_a_volunteer_without_shifts_for_the_retention_period_is_kept_only_as_hou
     assert volunteer.name == "已匿名" and not volunteer.phone.startswith("139")
     assert client.get(f"/v/{token}/").status_code == 404
     assert Assignment.objects.filter(checked_in_at__isnull=False).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_cancelled_shift_tells_its_volunteers_and_leaves_their_page(client, programme):
+    post = _post()
+    shift = _shift(post)
+    volunteer = _volunteer()
+    services.shift_take(shift=shift, volunteer=volunteer)
+    sign_in(client, make_staff("worker_zj", Role.WORKER, ["zhijiangxincun"]))
+    next_url(client.post(f"/staff/rosters/shifts/{shift.pk}/cancel/"))
+    shift.refresh_from_db()
+    assert shift.cancelled_at is not None
+    assert "已取消" in Notice.objects.get(event="roster_off", phone=volunteer.phone).text
+    assert "您还没有认领班次" in client.get(f"/v/{volunteer.token}/").content.decode()
+    with pytest.raises(services.RosterRefused):
+        services.shift_take(shift=shift, volunteer=_volunteer(phone="13900000014"))

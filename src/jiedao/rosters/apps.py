@@ -12,9 +12,10 @@ class RostersConfig(AppConfig):
         from jiedao.core.staff import staff_link_register
         from jiedao.notices.templates import SmsTemplate, sms_template_register
 
-        from .services import AUDIT_CHECK
+        from .services import AUDIT_CANCEL, AUDIT_CHECK
 
         audit_action_register(AUDIT_CHECK, _("代为值守签到"))
+        audit_action_register(AUDIT_CANCEL, _("取消值守班次"))
         staff_link_register("rosters_staff:board", _("值守排班"), roles={Role.WORKER, Role.REVIEWER, Role.LEADER, Role.ADMIN})
         # Plain constants, as the provider approved them (notices.templates says why).
         for template in (
@@ -35,6 +36,12 @@ class RostersConfig(AppConfig):
                 "您{when}的值守班次已由{name}接替，不用再去了。我的班次：{link}",
                 ("when", "name", "link"),
                 _("值守换班"),
+            ),
+            SmsTemplate(
+                "roster_off",
+                "您{when}在{place}的值守班次已取消，不用去了。我的班次：{link}",
+                ("when", "place", "link"),
+                _("值守班次取消"),
             ),
             SmsTemplate(
                 "roster_short",

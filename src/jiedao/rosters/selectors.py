@@ -48,7 +48,9 @@ def coverage_board(posts: QuerySet[Post], *, days: int = 7, now: dt.datetime | N
 def volunteer_shifts(volunteer: Volunteer, *, now: dt.datetime | None = None) -> list[Assignment]:
     now = now or timezone.now()
     return list(
-        Assignment.objects.filter(volunteer=volunteer, cancelled_at__isnull=True, shift__ends_at__gt=now)
+        Assignment.objects.filter(
+            volunteer=volunteer, cancelled_at__isnull=True, shift__cancelled_at__isnull=True, shift__ends_at__gt=now
+        )
         .select_related("shift__post")
         .order_by("shift__starts_at")
     )
@@ -85,7 +87,9 @@ def calendar_feed(volunteer: Volunteer, *, host: str) -> str:
     """The volunteer's shifts as an iCalendar feed (RFC 5545), for a phone's calendar to subscribe to."""
     stamp = timezone.now().astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Jiedao//Rosters//ZH", "CALSCALE:GREGORIAN", "X-WR-CALNAME:值守排班"]
-    for assignment in Assignment.objects.filter(volunteer=volunteer, cancelled_at__isnull=True).select_related("shift__post"):
+    for assignment in Assignment.objects.filter(
+        volunteer=volunteer, cancelled_at__isnull=True, shift__cancelled_at__isnull=True
+    ).select_related("shift__post"):
         shift = assignment.shift
         lines += [
             "BEGIN:VEVENT",

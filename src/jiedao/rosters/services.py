@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from jiedao.core.audit import audit_record
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.links import daily_code, site_link
@@ -34,6 +35,7 @@ DAYS = {
 }
 # The audit action of a committee worker checking a volunteer in or out (registered in apps.py).
 AUDIT_CHECK = "roster_check"
+AUDIT_CANCEL = "roster_cancel"
 # Check-in opens this long before a shift starts and closes when it ends.
 CHECKIN_EARLY = dt.timedelta(minutes=30)
 
@@ -88,6 +90,21 @@ def shifts_generate(
     before = Shift.objects.filter(post=post).count()
     Shift.objects.bulk_create(shifts, batch_size=2000, ignore_conflicts=True)
     return Shift.objects.filter(post=post).count() - before
+
+
+def shift_cancel(*, shift: Shift, actor, ip: str | None = None, now: dt.datetime | None = None) -> Shift:
+    """Call a shift off (a holiday decided late, a post closed): everyone on it is told by SMS."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        shift = Shift.objects.select_for_update().select_related("post").get(pk=shift.pk)
+        if shift.cancelled_at:
+            return shift
+        shift.cancelled_at = now
+        shift.save(update_fields=["cancelled_at"])
+        for assignment in _active(shift).select_related("volunteer"):
+            _sms(assignment.volunteer, "roster_off", f"S{shift.pk}", now, when=_when(shift), place=shift.post.name)
+        audit_record(actor=actor, action=AUDIT_CANCEL, reference=f"S{shift.pk}", ip=ip)
+    return shift
 
 
 # --- volunteers ----------------------------------------------------------------------------------

@@ -18,4 +18,5 @@ staff_urlpatterns = [
     path("volunteers/", views.volunteers, name="volunteers"),
     path("hours.xlsx", views.hours_export, name="hours"),
     path("assignments/<int:assignment_id>/check/", views.staff_check, name="check"),
+    path("shifts/<int:shift_id>/cancel/", views.staff_cancel_shift, name="cancel_shift"),
 ]

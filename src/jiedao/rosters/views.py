@@ -139,6 +139,16 @@ def staff_check(request, assignment_id):
 
 
 @staff_required
+@require_POST
+def staff_cancel_shift(request, shift_id):
+    _organiser_or_404(request.user)
+    shift = get_object_or_404(Shift.objects.filter(post__in=_posts(request.user)), pk=shift_id)
+    services.shift_cancel(shift=shift, actor=request.user, ip=client_ip(request))
+    messages.success(request, _("班次已取消，排了这个班的志愿者会收到短信。"))
+    return redirect("rosters_staff:board")
+
+
+@staff_required
 def posts(request):
     _organiser_or_404(request.user)
     neighbourhoods = _neighbourhoods(request.user)
