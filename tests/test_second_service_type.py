@@ -259,3 +259,14 @@ def test_the_admin_offers_the_registered_service_types(client, talk):
     assert "旧改特殊对象帮困补助（hardship）" in page and "健康讲座报名（health_talk）" in page
     changed = client.get(f"/admin/intake/programme/{talk.pk}/change/").content.decode()
     assert '<option value="health_talk" selected>' in changed
+
+
+@pytest.mark.django_db
+def test_a_programme_with_cases_keeps_its_service_type(client, talk):
+    from django.core.exceptions import ValidationError
+
+    next_url(client.post(register(client), {"consent": "on"}))
+    talk.service_type = "hardship"
+    with pytest.raises(ValidationError) as refused:
+        talk.full_clean()
+    assert "不能再改服务类型" in str(refused.value)

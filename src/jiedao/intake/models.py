@@ -66,6 +66,10 @@ class Programme(BilingualName):
     def clean(self):
         from django.core.exceptions import ValidationError
 
+        if self.pk and self.applications.exists():
+            before = Programme.objects.filter(pk=self.pk).values_list("service_type", flat=True).first()
+            if before != self.service_type:
+                raise ValidationError({"service_type": _("这个项目已经有申请了，不能再改服务类型。")})
         try:
             service_type_get(self.service_type)
         except LookupError:
