@@ -2,6 +2,8 @@
 the SMS link, cancelling; each page passes the public pages' audit (text ≥ 18 px, targets ≥ 44 px,
 contrast ≥ 4.5:1)."""
 
+import datetime as dt
+
 import pytest
 
 from jiedao.activities.models import Signup, SignupStatus
@@ -18,7 +20,7 @@ def test_a_resident_signs_up_for_gate_duty_on_a_phone_and_cancels(live_server, p
     problems = {}
     page.goto(live_server.url + "/activities/")
     problems["list"] = page.evaluate(AUDIT_JS)
-    page.get_by_role("link", name="小区门岗值守志愿服务").click()
+    page.get_by_role("link", name="查看和报名 小区门岗值守志愿服务").click()
     page.get_by_role("button", name="确认报名").click()  # nothing typed: the error state
     page.locator(".error-summary").wait_for()
     problems["detail (with errors)"] = page.evaluate(AUDIT_JS)
@@ -34,3 +36,50 @@ def test_a_resident_signs_up_for_gate_duty_on_a_phone_and_cancels(live_server, p
     page.get_by_text("已取消报名").wait_for()
     assert Signup.objects.get(activity=activity).status == SignupStatus.CANCELLED
     assert {name: found for name, found in problems.items() if found} == {}
+
+
+def test_activity_and_roster_pages_fit_320_to_390_px_in_both_text_sizes(live_server, browser, screenshot):
+    from django.utils import timezone
+
+    from jiedao.activities import services as activity_services
+    from jiedao.core.models import Neighbourhood
+    from jiedao.rosters import services as roster_services
+    from jiedao.rosters.models import Post
+    from tests.e2e.test_layout_in_browser import PAGE_PROBLEMS_JS, WIDTHS
+
+    hardship_programme()
+    gate_duty = ActivityFactory(title="3月24日主题党日：共和新路居民区", capacity=1, unit_label="所在党支部",
+                                groups=["走访慰问独居老人", "1号门岗值守", "垃圾箱房值守"])  # fmt: skip
+    drive = ActivityFactory(kind="blood", title="无偿献血", neighbourhood=None, organiser="芷江西路街道办事处")
+    group = gate_duty.groups.first()
+    signup = activity_services.signup_create(activity=gate_duty, name="王秀英", phone="13900000013", unit="第一党支部", group=group)
+    waiting = activity_services.signup_create(activity=gate_duty, name="李建国", phone="13900000014", unit="第二党支部", group=group)
+    post = Post.objects.create(neighbourhood=Neighbourhood.objects.get(code="zhijiangxincun"), code="zjxc-gate-1", name="芷江新村1号门岗")
+    roster_services.shifts_generate(post=post, first_day=timezone.localdate(), last_day=timezone.localdate() + dt.timedelta(days=6),
+                                    starts=dt.time(7), ends=dt.time(11))  # fmt: skip
+    volunteer = roster_services.volunteer_register(neighbourhood=post.neighbourhood, name="王秀英", phone="13900000013")
+    today = timezone.localdate()
+    pages = [
+        "/activities/", f"/activities/{gate_duty.code}/", f"/activities/{drive.code}/", f"/a/{signup.token}/",
+        f"/a/{waiting.token}/", f"/activities/{gate_duty.code}/checkin/{activity_services.checkin_code(gate_duty, today)}/",
+        f"/v/{volunteer.token}/", f"/rosters/posts/{post.code}/{roster_services.post_code(post, today)}/",
+    ]  # fmt: skip
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN")
+    page = context.new_page()
+    problems = {}
+    for large in (False, True):
+        context.clear_cookies()
+        if large:
+            context.add_cookies([{"name": "jiedao_large_text", "value": "1", "url": live_server.url}])
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            for path in pages:
+                response = page.goto(live_server.url + path)
+                label = f"{width}px {'长辈版' if large else '标准版'} {path}"
+                assert response.status == 200, label
+                if found := page.evaluate(PAGE_PROBLEMS_JS):
+                    problems[label] = found
+                if width == 320 and path in (pages[1], pages[3], pages[6]):
+                    screenshot(page, f"layout-320-{'large' if large else 'standard'}-{path.strip('/').split('/')[0]}")
+    context.close()
+    assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
