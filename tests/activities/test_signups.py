@@ -189,3 +189,17 @@ def test_names_and_phones_go_when_the_records_no_longer_need_them(programme, set
     assert not Signup.objects.filter(phone__startswith="139").exists()
     assert Signup.objects.filter(attended_at__isnull=False).count() == 2  # the counts stay
     assert services.signups_anonymise(now=activity.ends_at + dt.timedelta(days=32)) == {}
+
+
+@pytest.mark.django_db
+def test_an_activity_for_given_branches_takes_only_their_members(client, programme):
+    activity = ActivityFactory(unit_label="所在党支部", units="第一党支部\n第二党支部\n")
+    page = client.get(f"/activities/{activity.code}/").content.decode()
+    assert "第一党支部" in page and "第二党支部" in page
+    refused = sign_up(client, activity, unit="第九党支部")
+    assert refused.status_code == 400 and not Signup.objects.exists()
+    with pytest.raises(services.ValidationFailed) as outside:
+        services.signup_create(activity=activity, name="王秀英", phone="13900000013", unit="第九党支部")
+    assert "只请这些单位或党支部参加" in str(outside.value.errors["unit"])
+    next_url(sign_up(client, activity, unit="第二党支部"))
+    assert Signup.objects.get().unit == "第二党支部"

@@ -33,7 +33,14 @@ class SignupForm(LanguageColonForm):
     def __init__(self, *args, activity: Activity, **kwargs):
         super().__init__(*args, **kwargs)
         self.activity = activity
-        if activity.unit_label:
+        if activity.unit_choices:  # only these branches or units may sign up
+            self.fields["unit"] = forms.ChoiceField(
+                label=activity.unit_label or _("单位或党支部"),
+                choices=[(unit, unit) for unit in activity.unit_choices],
+                widget=forms.RadioSelect,
+                error_messages={"required": _("请选择%(label)s。") % {"label": activity.unit_label or _("单位或党支部")}},
+            )
+        elif activity.unit_label:
             self.fields["unit"].label = activity.unit_label
             self.fields["unit"].required = True
             self.fields["unit"].error_messages["required"] = _("请填写%(label)s。") % {"label": activity.unit_label}
@@ -102,8 +109,8 @@ class ActivityForm(LanguageColonForm, forms.ModelForm):
     class Meta:
         model = Activity
         fields = ["title", "code", "kind", "neighbourhood", "organiser", "place", "starts_at", "ends_at",
-                  "capacity", "audience", "unit_label", "description"]  # fmt: skip
-        widgets = {"kind": forms.RadioSelect, "audience": forms.RadioSelect}
+                  "capacity", "audience", "unit_label", "units", "description"]  # fmt: skip
+        widgets = {"kind": forms.RadioSelect, "audience": forms.RadioSelect, "units": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, neighbourhoods, may_organise_subdistrict: bool, **kwargs):
         super().__init__(*args, **kwargs)

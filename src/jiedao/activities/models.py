@@ -56,6 +56,11 @@ class Activity(models.Model):
     unit_label = models.CharField(
         _("单位一栏的名称"), max_length=40, blank=True, help_text=_("例如“所在党支部”；留空则不问。")
     )
+    units = models.TextField(
+        _("只限这些单位或党支部"),
+        blank=True,
+        help_text=_("每行一个。填了，报名时只能从中选择（例如只请这几个党支部的党员）；留空则自己填写。"),
+    )
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -75,6 +80,10 @@ class Activity(models.Model):
     def is_open(self, now=None) -> bool:
         """Sign-ups are taken until the activity starts, unless it was cancelled."""
         return not self.is_cancelled and (now or timezone.now()) < self.starts_at
+
+    @property
+    def unit_choices(self) -> list[str]:
+        return [line.strip() for line in self.units.splitlines() if line.strip()]
 
     @property
     def screens_donors(self) -> bool:

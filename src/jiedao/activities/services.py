@@ -187,7 +187,10 @@ def signup_create(
     their sign-up) or ``ValidationFailed`` (field → messages)."""
     now = now or timezone.now()
     name, phone, errors = clean_person(name, phone)
-    if activity.unit_label and not (unit or "").strip():
+    unit = (unit or "").strip()
+    if activity.unit_choices and unit not in activity.unit_choices:
+        errors["unit"] = [_("这个活动只请这些单位或党支部参加：%(units)s。") % {"units": "、".join(activity.unit_choices)}]
+    elif activity.unit_label and not unit:
         errors["unit"] = [_("请填写%(label)s。") % {"label": activity.unit_label}]
     if group is not None and group.activity_id != activity.pk:
         errors["group"] = [_("请从列表中选择小组。")]
