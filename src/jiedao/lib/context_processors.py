@@ -1,3 +1,5 @@
+from functools import lru_cache
+
 from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language
@@ -14,10 +16,13 @@ def remember_text_size(response, *, large: bool):
     return response
 
 
+@lru_cache(maxsize=2048)
 def other_language_url(path: str, current: str, other: str) -> str:
     """The same address in the other language. ``translate_url`` only knows addresses that exist;
     for an error page (a 404 at /nope) the language prefix is swapped by hand, so the switch leads
-    to the same error in the other language rather than back to this page."""
+    to the same error in the other language rather than back to this page. Remembered per
+    address (resolving it again is a tenth of a status lookup's time; the URLconf never changes
+    while the process runs)."""
     translated = translate_url(path, other)
     if translated != path:
         return translated
