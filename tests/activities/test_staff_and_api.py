@@ -98,6 +98,9 @@ def test_the_attendance_list_and_the_figures_the_newsletter_reports(client, prog
     listing = client.get("/staff/activities/").content.decode()
     start = timezone.localtime(activity.starts_at)
     assert f"{start.month}月{start.day}日{activity.title}：报名 3 人，到场 2 人" in listing
+    dated = ActivityFactory(title=f"{start.month}月{start.day}日主题党日：永太居民区")
+    listing = client.get("/staff/activities/").content.decode()
+    assert f"{dated.title}：报名 0 人，到场 0 人" in listing and f"{start.day}日{start.month}月" not in listing
 
     workbook = client.get(f"/staff/activities/{activity.code}/signups.xlsx")
     rows = list(load_workbook(io.BytesIO(b"".join(workbook.streaming_content))).active.iter_rows(values_only=True))

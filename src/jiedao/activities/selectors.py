@@ -61,7 +61,14 @@ def group_counts(activity: Activity) -> list[tuple]:
 
 
 def activity_rows(activities: QuerySet[Activity]) -> list[Activity]:
-    return list(_counted(activities).order_by("-starts_at", "id"))
+    """With each its counts and ``dated_title``, the name as the newsletter writes it
+    (3月23日主题党日), the date in front unless the title already starts with it."""
+    rows = list(_counted(activities).order_by("-starts_at", "id"))
+    for activity in rows:
+        start = timezone.localtime(activity.starts_at)
+        date = f"{start.month}月{start.day}日"
+        activity.dated_title = activity.title if activity.title.startswith(date) else date + activity.title
+    return rows
 
 
 @dataclass(frozen=True)
