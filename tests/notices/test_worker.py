@@ -2,6 +2,7 @@
 several workers at once. Time is moved by passing ``now``; nothing sleeps to wait for a retry."""
 
 import collections
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -90,10 +91,12 @@ def test_a_permanent_failure_stops_at_once(sms, gateway, make_case, t0):
 
 
 def test_throttled_numbers_are_sent_later_in_order(sms, gateway, make_case, reviewer, t0):
-    application = make_case(now=t0)
-    for action in (Action.START_REVIEW, Action.APPROVE, Action.RECORD_PAYMENT):
+    # Made one after another (a microsecond apart, all due by t0), as they are in life: sent in that order.
+    made = t0 - dt.timedelta(microseconds=10)
+    application = make_case(now=made)
+    for step, action in enumerate((Action.START_REVIEW, Action.APPROVE, Action.RECORD_PAYMENT), start=1):
         application = application_transition(
-            application=application, action=action, actor=reviewer, now=t0,
+            application=application, action=action, actor=reviewer, now=made + dt.timedelta(microseconds=step),
             payment=Payment(Decimal("3000"), timezone.localdate()) if action == Action.RECORD_PAYMENT else None,
         )
     other = make_case(now=t0)  # another phone is not held up

@@ -159,7 +159,8 @@ def notice_resend(*, notice: Notice, actor, ip: str | None = None, now: dt.datet
     """Queue a failed notice again as a new message (a new id, so never confused with the first)."""
     now = now or timezone.now()
     with transaction.atomic():
-        original = Notice.objects.select_for_update().select_related("application").get(pk=notice.pk)
+        # Only the notice's own row is locked (its case may be none: an outer join cannot be locked).
+        original = Notice.objects.select_for_update(of=("self",)).select_related("application").get(pk=notice.pk)
         if original.status != NoticeStatus.FAILED:
             raise NoticeNotResendable(_("只有发送失败的短信才能重发。"))
         if original.event == Event.ACCESS_CODE:

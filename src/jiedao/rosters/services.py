@@ -96,7 +96,7 @@ def shift_cancel(*, shift: Shift, actor, ip: str | None = None, now: dt.datetime
     """Call a shift off (a holiday decided late, a post closed): everyone on it is told by SMS."""
     now = now or timezone.now()
     with transaction.atomic():
-        shift = Shift.objects.select_for_update().select_related("post").get(pk=shift.pk)
+        shift = Shift.objects.select_for_update(of=("self",)).select_related("post").get(pk=shift.pk)
         if shift.cancelled_at:
             return shift
         shift.cancelled_at = now
@@ -146,7 +146,7 @@ def shift_take(*, shift: Shift, volunteer: Volunteer, now: dt.datetime | None = 
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            shift = Shift.objects.select_for_update().select_related("post").get(pk=shift.pk)
+            shift = Shift.objects.select_for_update(of=("self",)).select_related("post").get(pk=shift.pk)
             _check_takeable(shift, volunteer, now)
             if _active(shift).filter(volunteer=volunteer).exists():
                 raise RosterRefused(_("您已经在这个班次里了。"))
@@ -180,7 +180,7 @@ def swap_take(*, assignment: Assignment, volunteer: Volunteer, now: dt.datetime 
     """Take over an offered shift: the offerer is freed (and told by SMS), in one transaction."""
     now = now or timezone.now()
     with transaction.atomic():
-        shift = Shift.objects.select_for_update().select_related("post").get(pk=assignment.shift_id)
+        shift = Shift.objects.select_for_update(of=("self",)).select_related("post").get(pk=assignment.shift_id)
         offered = Assignment.objects.select_related("volunteer").get(pk=assignment.pk)
         if offered.cancelled_at or offered.offered_at is None:
             raise RosterRefused(_("这个班次已经被别人接了。"))
