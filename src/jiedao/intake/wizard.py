@@ -4,8 +4,9 @@ The public desk is the resident (or a family member) on their own phone. The sta
 committee worker filing for a resident by phone, at home or at the counter: the same steps and
 checks, plus a first question (how they are helping) and neighbourhood choices limited to their
 own. The questions, their order and the consent are the programme's service type's
-(``service_types``); the photo steps follow from the answers. Every answer and photo lives in a server-side ``Draft`` whose id sits in the session, so a
-page rejected for one mistake loses nothing and "change" on the check page is just a link.
+(``service_types``); the photo steps follow from the answers. Every answer and photo lives in a
+server-side ``Draft`` whose id sits in the session, so a page rejected for one mistake loses
+nothing and "change" on the check page is just a link.
 """
 
 from __future__ import annotations
