@@ -4,9 +4,10 @@ checking in at the venue, on the same real server as the public pages, side by s
 signup_rps: 50 keep-alive clients, each request a new person (a new phone) POSTing the sign-up
 form of an activity with 500 places; the answer must be the redirect to the person's own page
 (a place or the waitlist). Afterwards the places taken are counted: never more than 500.
-checkin_p95_ms: 50 clients checking in, with the day's code, people signed up beforehand (2,000
-confirmed sign-ups of an activity today): the page must say 签到成功.
-Rounds A,B,C,A,B,C: /healthz, sign-up, check-in.
+checkin_p95_ms: 50 people checking in at the same instant (the doors open and everyone scans), in
+bursts a second apart, people signed up beforehand (2,000 confirmed sign-ups of an activity
+today): the page must say 签到成功. Baseline: the same bursts on /healthz.
+Rounds A,B,A,B (/healthz, sign-up), then the bursts.
 """
 
 from __future__ import annotations
@@ -50,15 +51,20 @@ _COUNT = (
 
 def activity_rows(server: subprocess.Popen, port: int, env: dict, profile: dict, vendor: str) -> list[dict]:
     setup = shell_json(env, _SETUP)
-    phases = {"healthz": [], "signup": [], "checkin": []}
+    phases = {"healthz": [], "signup": [], "burst_healthz": [], "burst_checkin": []}
     half = profile["http_seconds"] / 2
+    bursts = max(int(profile["http_seconds"]), 8)
     for round_ in range(2):
-        for kind in phases:
+        for kind in ("healthz", "signup"):
             spec = {"port": port, "kind": kind, "clients": CLIENTS, "warmup": profile["http_warmup"], "duration": half,
                     "pairs": setup["phones"], "path": setup.get(kind, ""), "round": round_}  # fmt: skip
             phases[kind].append(timed_loadgen(server, spec))
+        for kind in ("burst_healthz", "burst_checkin"):
+            spec = {"port": port, "kind": kind, "clients": CLIENTS, "bursts": bursts // 2, "pause": 1.0,
+                    "pairs": setup["phones"], "path": setup["checkin"]}  # fmt: skip
+            phases[kind].append(timed_loadgen(server, spec))
     counts = shell_json(env, _COUNT)
-    h, s, c = (merge_phases(phases[kind]) for kind in ("healthz", "signup", "checkin"))
+    h, s, bh, c = (merge_phases(phases[kind]) for kind in ("healthz", "signup", "burst_healthz", "burst_checkin"))
     workers, _threads = makefile_run_settings()
     where = (
         f"gunicorn with {workers} uvicorn workers (as `make run`), {vendor}; {CLIENTS} keep-alive clients in a second "
@@ -100,11 +106,13 @@ def activity_rows(server: subprocess.Popen, port: int, env: dict, profile: dict,
             "name": "checkin_p95_ms",
             "value": round(c["p95"], 1),
             "unit": "ms",
-            "baseline_name": "healthz_p95_ms",
-            "baseline_value": round(h["p95"], 1),
-            "ratio": ratio(c["p95"], h["p95"]),
+            "baseline_name": "healthz_burst_p95_ms",
+            "baseline_value": round(bh["p95"], 1),
+            "ratio": ratio(c["p95"], bh["p95"]),
             "notes": f"POST /activities/<code>/checkin/<code of the day>/ with the phone of one of {CHECKIN_PEOPLE:,} "
-            f"people signed up, page checked for 签到成功; {CLIENTS} clients at once. {where}. p50 {c['p50']:.1f} ms, "
-            f"{c['rps']:.0f} check-ins/s; errors {c['errors']} of {c['requests']} ({c['error_kinds']}). Goal: <= 100 ms.",
+            f"people signed up, page checked for 签到成功: {CLIENTS} people at the same instant, in {bursts} bursts a "
+            f"second apart (two rounds, each after the same bursts on /healthz, the baseline). Same server as above. "
+            f"p50 {c['p50']:.1f} ms (healthz {bh['p50']:.1f}); errors {c['errors']} of {c['requests']} "
+            f"({c['error_kinds']}). Goal: <= 100 ms.",
         },
     ]

@@ -97,6 +97,8 @@ def loadgen(spec: dict) -> dict:
         return upload_loadgen(spec)
     if spec["kind"] == "sms_raw":
         return raw_sms_sender(spec)
+    if spec["kind"].startswith("burst_"):
+        return burst_loadgen(spec)
     return page_loadgen(spec)
 
 
@@ -238,6 +240,68 @@ def page_loadgen(spec: dict) -> dict:
     phase.run(client, timeout=spec["warmup"] + spec["duration"] + 60)
     if result["setup_failures"]:
         raise RuntimeError(f"{len(result['setup_failures'])} clients failed to start: {result['setup_failures'][0]}")
+    return result
+
+
+def burst_loadgen(spec: dict) -> dict:
+    """spec["bursts"] times, spec["clients"] clients send one request each at the same instant
+    (a barrier), then wait spec["pause"] seconds: 50 people scanning the check-in code as the
+    doors open, not 50 machines hammering. kind "burst_checkin" checks in a person signed up
+    (spec["pairs"]: their phones) at spec["path"]; "burst_healthz" is the baseline."""
+    port, clients = spec["port"], spec["clients"]
+    barrier = threading.Barrier(clients)
+    lock = threading.Lock()
+    result = {"ok": 0, "errors": 0, "sent": 0, "latencies_ms": [], "error_kinds": {}}
+    wall, cpu = time.perf_counter(), time.process_time()
+
+    def client(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        headers = csrf_headers(conn)
+        tally = {"ok": 0, "errors": 0, "sent": 1, "latencies": [], "kinds": {}}
+        for n in range(spec["bursts"]):
+            barrier.wait()
+            start = time.perf_counter()
+            try:
+                if spec["kind"] == "burst_checkin":
+                    phone = spec["pairs"][(n * clients + index) % len(spec["pairs"])]
+                    body = urllib.parse.urlencode({"csrfmiddlewaretoken": headers["token"], "phone": phone})
+                    conn.request("POST", spec["path"], body, {"Cookie": headers["cookie"],
+                                 "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                else:
+                    conn.request("GET", "/healthz", headers={"Cookie": headers["cookie"]})
+                response = conn.getresponse()
+                page = response.read()
+                if response.status != 200:
+                    failure = f"HTTP {response.status}"
+                elif spec["kind"] == "burst_checkin" and "签到成功".encode() not in page:
+                    failure = "not checked in"
+                else:
+                    failure = None
+            except (OSError, http.client.HTTPException) as exc:
+                failure = type(exc).__name__
+                conn.close()
+            tally["sent"] += 1
+            tally["latencies"].append((time.perf_counter() - start) * 1000)
+            if failure:
+                tally["errors"] += 1
+                tally["kinds"][failure] = tally["kinds"].get(failure, 0) + 1
+            else:
+                tally["ok"] += 1
+            time.sleep(spec["pause"])
+        conn.close()
+        with lock:
+            for key in ("ok", "errors", "sent"):
+                result[key] += tally[key]
+            result["latencies_ms"] += tally["latencies"]
+            add_kinds(result["error_kinds"], tally["kinds"])
+
+    threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=spec["bursts"] * (spec["pause"] + 30) + 60)
+    result["seconds"] = time.perf_counter() - wall
+    result["cpu_cores"] = (time.process_time() - cpu) / result["seconds"]
     return result
 
 
