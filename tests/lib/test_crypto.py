@@ -87,3 +87,22 @@ def test_the_demo_generates_its_keys_once_readable_by_the_owner_only(tmp_path):
     again = _settings_in_a_fresh_process(tmp_path)
     assert again.stdout == first.stdout
     Fernet(first.stdout.splitlines()[0].encode())  # a valid Fernet key
+
+
+@pytest.mark.django_db
+def test_empty_answers_are_stored_empty_and_others_as_a_token(programme):
+    from django.db import connection
+
+    from jiedao.intake.models import Draft
+
+    def stored(draft) -> str:
+        with connection.cursor() as cursor:
+            key = draft.pk.hex if connection.vendor == "sqlite" else draft.pk  # SQLite keeps UUIDs as hex
+            cursor.execute("SELECT answers FROM intake_draft WHERE id = %s", [key])
+            return cursor.fetchone()[0]
+
+    empty = Draft.objects.create(programme=programme)
+    filled = Draft.objects.create(programme=programme, answers={"name": "王秀英"})
+    assert stored(empty) == ""
+    assert stored(filled) and "王秀英" not in stored(filled)
+    assert Draft.objects.get(pk=empty.pk).answers == {} and Draft.objects.get(pk=filled.pk).answers == {"name": "王秀英"}

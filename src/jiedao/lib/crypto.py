@@ -114,23 +114,29 @@ class EncryptedJSONField(models.TextField):
     """A JSON value stored as one Fernet token: readable in Python, opaque in the database.
 
     No lookups into the value are possible (the database sees ciphertext); use it for data that is
-    only ever read whole, such as a draft's answers.
+    only ever read whole, such as a draft's answers. An empty value ({}, []) is stored as the empty
+    string: there is nothing to hide, and a million cases without extra answers would otherwise
+    cost a million Fernet tokens to write (measured: the generator's rate fell by a third).
     """
 
     def from_db_value(self, value, expression, connection):
-        if value is None or value == "":
+        if value is None:
             return value
+        if value == "":
+            return self.get_default()
         return json.loads(decrypt(value))
 
     def to_python(self, value):
         # A string is a token from `dumpdata` being loaded back; anything else is the value itself.
-        if isinstance(value, str) and value:
-            return json.loads(decrypt(value))
+        if isinstance(value, str):
+            return json.loads(decrypt(value)) if value else self.get_default()
         return value
 
     def get_prep_value(self, value):
         if value is None:
             return None
+        if value in ({}, []):
+            return ""
         return encrypt(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
     def value_to_string(self, obj):
