@@ -126,7 +126,7 @@ def test_the_blood_drive_asks_first_and_says_kindly_why_not(client, programme):
     screening = DonorScreening.objects.get()
     assert screening.answers["age"] == 35 and screening.sensitive_consent_at
     notice = Notice.objects.get(event="act_confirmed")
-    assert set(notice.params) == {"title", "when", "place", "link"} and "体重" not in notice.text
+    assert set(notice.params) == {"title", "when", "place", "note", "link"} and "体重" not in notice.text
 
     # Once the drive is over, the health answers go; the sign-up stays.
     assert services.screening_forget(now=drive.ends_at - dt.timedelta(minutes=1)) == {}

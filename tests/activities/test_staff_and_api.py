@@ -78,6 +78,34 @@ def test_a_worker_creates_an_activity_for_her_own_neighbourhood_only(client, pro
 
 
 @pytest.mark.django_db
+def test_the_organisers_sms_note_goes_into_the_texts_and_a_link_in_it_is_refused(client, programme):
+    from jiedao.core.models import Neighbourhood
+
+    sign_in(client, make_staff("worker_yt", Role.WORKER, ["yongtai"]))
+    own = str(Neighbourhood.objects.get(code="yongtai").pk)
+    refused = client.post(
+        "/staff/activities/new/", _new_activity_form(neighbourhood=own, sms_note="详情见 www.example.cn")
+    )
+    page = refused.content.decode()
+    assert "短信附言里不能有网址或电话号码" in page and not Activity.objects.exists()
+    assert "www.example.cn" in page and "共和新路居委会" in page  # what was typed is still there
+
+    url = next_url(client.post("/staff/activities/new/", _new_activity_form(neighbourhood=own, sms_note="请带好党员证")))
+    page = client.get(url).content.decode()
+    # The organiser sees what people will receive, with the note in it.
+    assert "发给报名者的短信" in page and "共和新路居委会。请带好党员证。如需取消或修改" in page
+
+    activity = Activity.objects.get()
+    services.signup_create(activity=activity, name="李建国", phone="13900000021", unit="第一支部", group=activity.groups.first())
+    text = Notice.objects.get(event="act_confirmed").text
+    assert "共和新路居委会。请带好党员证。如需取消或修改，请打开" in text
+    # Without a note, the text is the approved one unchanged.
+    plain = ActivityFactory()
+    services.signup_create(activity=plain, name="王秀英", phone="13900000022")
+    assert "芷江新村居委会。如需取消或修改，请打开" in Notice.objects.get(subject__startswith=plain.code).text
+
+
+@pytest.mark.django_db
 def test_the_attendance_list_and_the_figures_the_newsletter_reports(client, programme):
     activity = ActivityFactory(capacity=3, groups=["走访", "门岗"])
     groups = list(activity.groups.all())

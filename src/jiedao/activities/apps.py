@@ -22,8 +22,8 @@ class ActivitiesConfig(AppConfig):
         for template in (
             SmsTemplate(
                 "act_confirmed",
-                "您已报名“{title}”，{when}在{place}。如需取消或修改，请打开{link}",
-                ("title", "when", "place", "link"),
+                "您已报名“{title}”，{when}在{place}。{note}如需取消或修改，请打开{link}",
+                ("title", "when", "place", "note", "link"),
                 _("活动报名成功"),
             ),
             SmsTemplate(
@@ -34,14 +34,14 @@ class ActivitiesConfig(AppConfig):
             ),
             SmsTemplate(
                 "act_promoted",
-                "“{title}”有了空位，您已从候补转为正式报名，{when}在{place}。如需取消，请打开{link}",
-                ("title", "when", "place", "link"),
+                "“{title}”有了空位，您已从候补转为正式报名，{when}在{place}。{note}如需取消，请打开{link}",
+                ("title", "when", "place", "note", "link"),
                 _("候补转为报名"),
             ),
             SmsTemplate(
                 "act_reminder",
-                "提醒：您报名的“{title}”明天开始，{when}在{place}。如不能参加，请打开{link}取消。",
-                ("title", "when", "place", "link"),
+                "提醒：您报名的“{title}”明天开始，{when}在{place}。{note}如不能参加，请打开{link}取消。",
+                ("title", "when", "place", "note", "link"),
                 _("活动提醒"),
             ),
             SmsTemplate(

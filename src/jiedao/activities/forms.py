@@ -109,7 +109,7 @@ class ActivityForm(LanguageColonForm, forms.ModelForm):
     class Meta:
         model = Activity
         fields = ["title", "code", "kind", "neighbourhood", "organiser", "place", "starts_at", "ends_at",
-                  "capacity", "audience", "unit_label", "units", "description"]  # fmt: skip
+                  "capacity", "audience", "unit_label", "units", "description", "sms_note"]  # fmt: skip
         widgets = {"kind": forms.RadioSelect, "audience": forms.RadioSelect, "units": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, neighbourhoods, may_organise_subdistrict: bool, **kwargs):

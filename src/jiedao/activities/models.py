@@ -61,6 +61,14 @@ class Activity(models.Model):
         blank=True,
         help_text=_("每行一个。填了，报名时只能从中选择（例如只请这几个党支部的党员）；留空则自己填写。"),
     )
+    # The organiser's own words in the SMS: the texts themselves are the provider-approved templates
+    # (notices.templates), so an activity adds one sentence to them rather than writing its own.
+    sms_note = models.CharField(
+        _("短信附言"),
+        max_length=30,
+        blank=True,
+        help_text=_("加在报名成功、候补转正和活动前一天提醒短信里的一句话，例如“请带好党员证”。不要写网址、电话号码或个人信息。"),
+    )
     cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -84,6 +92,20 @@ class Activity(models.Model):
     @property
     def unit_choices(self) -> list[str]:
         return [line.strip() for line in self.units.splitlines() if line.strip()]
+
+    @property
+    def starts_text(self) -> str:
+        """When it starts, as an SMS says it: 3月23日09:00."""
+        start = timezone.localtime(self.starts_at)
+        return f"{start.month}月{start.day}日{start:%H:%M}"
+
+    @property
+    def sms_note_sentence(self) -> str:
+        """The note as it reads inside an SMS: a sentence of its own, or nothing."""
+        note = self.sms_note.strip()
+        if note and note[-1] not in "。！？!?.":
+            note += "。"
+        return note
 
     @property
     def screens_donors(self) -> bool:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from jiedao.lib.excel import write_workbook
 from jiedao.lib.validators import mask_phone
+from jiedao.notices.templates import TEMPLATES
 
 from .models import Activity, Signup, SignupStatus
 
@@ -113,3 +114,18 @@ def signups_workbook(activity: Activity):
             ]
 
     return write_workbook([(activity.title, headers, rows())])
+
+
+def sms_previews(activity: Activity) -> list[tuple[str, str]]:
+    """What the people signing up will receive, as the organiser's page shows it: each text of
+    this service with the activity's own words filled in (the link is each person's own)."""
+    values = {
+        "title": activity.title,
+        "when": activity.starts_text,
+        "place": activity.place,
+        "note": activity.sms_note_sentence,
+        "position": "1",
+        "link": _("（每人自己的链接）"),
+    }
+    events = ("act_confirmed", "act_waitlisted", "act_promoted", "act_reminder", "act_called_off")
+    return [(str(TEMPLATES[event].label), TEMPLATES[event].render(values)) for event in events]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -34,6 +35,10 @@ AUDIT_CREATE = "activity_create"
 AUDIT_CANCEL = "activity_cancel"
 AUDIT_ATTENDANCE = "activity_attendance"
 
+
+# What an SMS provider refuses inside a template's parameter: links, and numbers long enough to be
+# a phone (a note is the organiser's words, never a way to add contact details).
+SMS_NOTE_REFUSED = re.compile(r"https?:|www\.|\.(?:cn|com|net)\b|\d{5,}", re.IGNORECASE)
 
 # Reminders queued per transaction: short write locks, few round trips.
 REMINDER_BATCH = 500
@@ -59,11 +64,6 @@ class CheckinRefused(DomainError):
     code = "checkin_refused"
 
 
-def _when(activity: Activity) -> str:
-    start = timezone.localtime(activity.starts_at)
-    return f"{start.month}月{start.day}日{start:%H:%M}"
-
-
 def _sms(signup: Signup, event: str, now: dt.datetime, **values) -> None:
     notices_queue_built([_notice(signup, event, now, **values)])
 
@@ -77,8 +77,9 @@ def _notice(signup: Signup, event: str, now: dt.datetime, **values):
         neighbourhood_id=activity.neighbourhood_id,
         values={
             "title": activity.title,
-            "when": _when(activity),
+            "when": activity.starts_text,
             "place": activity.place,
+            "note": activity.sms_note_sentence,
             "link": site_link(f"a/{signup.token}/"),
             **values,
         },
@@ -98,6 +99,8 @@ def activity_create(*, actor, fields: dict, groups: list[dict], ip: str | None =
         errors["capacity"] = [_("名额至少为1。")]
     if Activity.objects.filter(code=fields["code"]).exists():
         errors["code"] = [_("这个代码已经用过了，请换一个。")]
+    if SMS_NOTE_REFUSED.search(fields.get("sms_note", "")):
+        errors["sms_note"] = [_("短信附言里不能有网址或电话号码：短信平台会拒发这样的短信。")]
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():

@@ -198,6 +198,7 @@ def staff_detail(request, code):
                 "may_organise": staff.staff_role(request.user) in ORGANISERS,
                 "checkin_url": checkin_url,
                 "checkin_qr": mark_safe(qr_svg(checkin_url)),
+                "sms_texts": selectors.sms_previews(activity),
                 **staff_context(request),
             },
         )
