@@ -1,0 +1,1 @@
+"""SQLite for Django with its writers queued in the kernel (see ``base``)."""
