@@ -30,6 +30,15 @@ def chinese_first():
 
 
 @pytest.fixture(autouse=True)
+def fresh_public_activities():
+    """Each test's activities are its own: the public pages keep an activity a few seconds per
+    process (activities.selectors.activity_public), and tests reuse codes in new databases."""
+    from jiedao.activities.selectors import activity_public_forget
+
+    activity_public_forget()
+
+
+@pytest.fixture(autouse=True)
 def private_storage(settings, tmp_path):
     """Each test writes documents into its own folder, so tests can count the files left behind."""
     location = tmp_path / "documents"

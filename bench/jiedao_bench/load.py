@@ -47,13 +47,20 @@ def loadgen_command(spec: dict) -> list[str]:
     return [sys.executable, str(ENTRY), "--loadgen", json.dumps(spec)]
 
 
+def _expected_seconds(spec: dict) -> float:
+    """How long a phase should take: a timed window, or bursts with their pauses."""
+    if "bursts" in spec:
+        return spec["bursts"] * (spec["pause"] + 1)
+    return spec["warmup"] + spec["duration"]
+
+
 def run_loadgen(spec: dict) -> dict:
     """One load phase, in a second process (bench/run.py with --loadgen)."""
     out = subprocess.run(
         loadgen_command(spec),
         capture_output=True,
         text=True,
-        timeout=spec["warmup"] + spec["duration"] + 400,
+        timeout=_expected_seconds(spec) + 400,
     )
     if out.returncode:
         raise RuntimeError(f"load generator failed:\n{out.stderr[-3000:]}")

@@ -203,3 +203,25 @@ def test_an_activity_for_given_branches_takes_only_their_members(client, program
     assert "只请这些单位或党支部参加" in str(outside.value.errors["unit"])
     next_url(sign_up(client, activity, unit="第二党支部"))
     assert Signup.objects.get().unit == "第二党支部"
+
+
+@pytest.mark.django_db
+def test_the_public_pages_copy_of_an_activity_never_decides_a_place(client, programme):
+    from jiedao.activities.models import Activity
+
+    activity = ActivityFactory(capacity=5)
+    assert "确认报名" in client.get(f"/activities/{activity.code}/").content.decode()  # kept by this process now
+    # Another worker process calls it off: this process's copy does not know yet.
+    Activity.objects.filter(pk=activity.pk).update(cancelled_at=timezone.now())
+    refused = sign_up(client, activity)
+    assert refused.status_code == 409 and "这个活动已经结束或取消" in refused.content.decode()
+    assert not Signup.objects.exists()
+
+
+@pytest.mark.django_db
+def test_calling_an_activity_off_shows_on_its_page_at_once(client, programme):
+    activity = ActivityFactory(capacity=5)
+    client.get(f"/activities/{activity.code}/")
+    services.activity_cancel(activity=activity, actor=activity.created_by)
+    page = client.get(f"/activities/{activity.code}/").content.decode()
+    assert "这个活动已经取消了" in page and "确认报名" not in page

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet
@@ -25,6 +26,37 @@ def _counted(activities: QuerySet[Activity]) -> QuerySet[Activity]:
         waitlisted=Count("signups", filter=Q(signups__status=SignupStatus.WAITLISTED)),
         attended=Count("signups", filter=_CONFIRMED & Q(signups__attended_at__isnull=False)),
     )
+
+
+# The public pages' activities, kept a few seconds in each process: fifty people at the door
+# each load the activity and its groups (half the CPU of a sign-up or a check-in, for rows that
+# hardly ever change). Nothing decides on this copy: a sign-up re-reads places, cancellation and
+# start under the activity's lock, a check-in reads the person's own row. What may show late is an
+# administrator's edit or a cancellation in another worker process, for at most these seconds.
+PUBLIC_ACTIVITY_SECONDS = 10
+_public_activities: dict[str, tuple[float, Activity]] = {}
+
+
+def activity_public(code: str) -> Activity | None:
+    """The activity a public page shows (with its groups), or None."""
+    now = time.monotonic()
+    hit = _public_activities.get(code)
+    if hit is not None and now - hit[0] < PUBLIC_ACTIVITY_SECONDS:
+        return hit[1]
+    activity = Activity.objects.prefetch_related("groups").filter(code=code).first()
+    if activity is not None:
+        if len(_public_activities) >= 1000:  # codes typed at random must not grow the process
+            _public_activities.clear()
+        _public_activities[code] = (now, activity)
+    return activity
+
+
+def activity_public_forget(code: str | None = None) -> None:
+    """Drop this process's copy (of one activity, or all): after a change made here, and between tests."""
+    if code is None:
+        _public_activities.clear()
+    else:
+        _public_activities.pop(code, None)
 
 
 def open_activities() -> list[Activity]:

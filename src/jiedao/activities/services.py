@@ -28,6 +28,7 @@ from jiedao.lib.normalize import normalize_phone
 from jiedao.lib.forms import clean_person
 from jiedao.notices.services import notice_build_to, notices_queue_built
 
+from . import selectors
 from .models import ACTIVE_SIGNUP, Activity, ActivityGroup, DonorScreening, Signup, SignupStatus
 
 # Audit actions of this service (registered in apps.py).
@@ -125,6 +126,7 @@ def activity_cancel(*, activity: Activity, actor, ip: str | None = None, now: dt
             signup.activity = activity
             _sms(signup, "act_called_off", now)
         audit_record(actor=actor, action=AUDIT_CANCEL, reference=activity.code, ip=ip)
+    selectors.activity_public_forget(activity.code)
     return activity
 
 
@@ -328,11 +330,16 @@ def checkin(*, activity: Activity, code: str, phone: str, now: dt.datetime | Non
     if timezone.localtime(activity.starts_at).date() != today or activity.is_cancelled:
         raise CheckinRefused(_("今天不是这个活动的日子，不能签到。"))
     phone = normalize_phone(phone)
-    signup = activity.signups.filter(phone=phone, status=SignupStatus.CONFIRMED).first()
+    signup = (
+        Signup.objects.select_related("group")
+        .filter(activity_id=activity.pk, phone=phone, status=SignupStatus.CONFIRMED)
+        .first()
+    )
     if signup is None:
         raise CheckinRefused(_("没有找到这个手机号码的报名。请找现场工作人员登记。"))
     if signup.attended_at is None:
-        Signup.objects.filter(pk=signup.pk, attended_at__isnull=True).update(attended_at=now)
+        with transaction.atomic():  # fifty at the door at once: writers take turns (lib.sqlite_backend)
+            Signup.objects.filter(pk=signup.pk, attended_at__isnull=True).update(attended_at=now)
         signup.attended_at = now
     return signup
 

@@ -37,12 +37,19 @@ def _add_errors(form, failed: ValidationFailed) -> None:
 # --- public --------------------------------------------------------------------------------------
 
 
+def _public_activity(code: str) -> Activity:
+    activity = selectors.activity_public(code)
+    if activity is None:
+        raise Http404
+    return activity
+
+
 def public_list(request):
     return render(request, "activities/list.html", {"activities": selectors.open_activities()})
 
 
 def public_detail(request, code):
-    activity = get_object_or_404(Activity.objects.prefetch_related("groups"), code=code)
+    activity = _public_activity(code)
     form = SignupForm(request.POST if request.method == "POST" else None, activity=activity)
     status = 200
     if request.method == "POST":
@@ -104,7 +111,7 @@ def signup_page(request, token):
 
 
 def checkin_page(request, code, day_code):
-    activity = get_object_or_404(Activity, code=code)
+    activity = _public_activity(code)
     form = CheckinForm(request.POST or None)
     signup = None
     if request.method == "POST" and form.is_valid():

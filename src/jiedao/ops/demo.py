@@ -412,6 +412,10 @@ UPCOMING = [
 ]  # fmt: skip
 
 
+# The organiser's sentence in the texts (短信附言), by kind of activity.
+SMS_NOTES = {"blood": "请带好身份证，献血前吃清淡早餐", "volunteer": "请提前10分钟到岗"}
+
+
 def load_activities() -> int:
     """The newsletter's activities, once (by code): past ones with their sign-ups and attendance,
     upcoming ones with a few sign-ups, through the same models the service writes."""
@@ -437,6 +441,7 @@ def load_activities() -> int:
             ends_at=start + dt.timedelta(hours=hours), capacity=capacity, created_by=organiser,
             neighbourhood=Neighbourhood.objects.get(code=neighbourhood) if neighbourhood else None,
             unit_label="所在党支部" if kind == "party_day" else "",
+            sms_note=SMS_NOTES.get(kind, ""),
         )  # fmt: skip
         return activity, [ActivityGroup.objects.create(activity=activity, name=name, order=i) for i, name in enumerate(groups)]
 
