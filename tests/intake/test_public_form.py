@@ -340,7 +340,7 @@ def test_going_back_keeps_a_chosen_photo_and_the_answers(client, programme):
 def test_the_step_total_never_changes_under_the_resident(client, programme):
     import re
 
-    check = apply(client)
+    apply(client)
     client.post("/apply/JGBK/step/categories/", {"categories": ["disabled"]})
     totals = set()
     for step in ("who", "applicant", "address", "categories", "doc-id_card", "check"):
