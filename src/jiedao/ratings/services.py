@@ -138,9 +138,16 @@ def invitation_for_token(token: str, *, now: dt.datetime | None = None) -> Invit
 # --- invitations ---------------------------------------------------------------------------------
 
 
-def invitation_on_case_ended(event: CaseEnded) -> Invitation | None:
-    """A case ended: its one invitation and the SMS with the link, in the ending's transaction.
-    Published twice for the same case (decided, then paid): nothing more happens."""
+def invitation_on_case_ended(event: CaseEnded) -> None:
+    """``case_ended``'s subscriber: a case ended, so its one invitation and the SMS with the
+    link, in the ending's transaction. Published twice for the same case (decided, then paid):
+    nothing more happens."""
+    invitation_create(event)
+
+
+def invitation_create(event: CaseEnded) -> tuple[Invitation, str] | None:
+    """The case's invitation and its token (the only time the token exists in clear: it goes
+    into the SMS), or None when the case has one already."""
     if Invitation.objects.filter(service=event.service, case_key=event.case_key).exists():
         return None
     token = token_new()
@@ -176,7 +183,7 @@ def invitation_on_case_ended(event: CaseEnded) -> Invitation | None:
             },
         )
     rating_events.publish(RatingEvent(RatingEventKind.INVITED, invitation=invitation, at=timezone.now()))
-    return invitation
+    return invitation, token
 
 
 # --- ratings -------------------------------------------------------------------------------------
