@@ -10,7 +10,7 @@ from jiedao.core.models import AuditEntry, Role
 from jiedao.lib.case_endings import case_ended
 from jiedao.notices.models import Notice
 from jiedao.ratings import selectors, services
-from jiedao.ratings.models import Channel, Invitation, Rating, Rectification, RectificationStatus, StaffPhone
+from jiedao.ratings.models import Channel, Invitation, Rating, Rectification, RectificationStatus, StaffContact
 from jiedao.lib.errors import ValidationFailed
 from tests.factories import case_ended_event, make_staff, rating_invitation
 
@@ -143,7 +143,7 @@ def test_only_the_owner_or_the_renovation_office_handles_a_rectification(program
 @pytest.mark.django_db
 def test_an_overdue_rectification_texts_its_owner_once(programme):
     owner = make_staff("reviewer", Role.REVIEWER)
-    StaffPhone.objects.create(user=owner, phone="13900001111")
+    StaffContact.objects.create(user=owner, phone="13900001111")
     _invitation, token = rating_invitation(handler_id=owner.pk)
     item = services.rating_submit(token=token, level=1, indicators=GOOD).rectification
     later = timezone.now() + dt.timedelta(days=60)

@@ -4,7 +4,7 @@ services (an appeal, a rectification)."""
 
 from django.contrib import admin
 
-from .models import CalendarDay, OfficePhone, StaffPhone
+from .models import CalendarDay, OfficeContact, StaffContact
 
 
 @admin.register(CalendarDay)
@@ -14,12 +14,12 @@ class CalendarDayAdmin(admin.ModelAdmin):
     date_hierarchy = "date"
 
 
-@admin.register(StaffPhone)
-class StaffPhoneAdmin(admin.ModelAdmin):
+@admin.register(StaffContact)
+class StaffContactAdmin(admin.ModelAdmin):
     list_display = ("user", "phone")
     autocomplete_fields = ()
 
 
-@admin.register(OfficePhone)
-class OfficePhoneAdmin(admin.ModelAdmin):
+@admin.register(OfficeContact)
+class OfficeContactAdmin(admin.ModelAdmin):
     list_display = ("office", "phone")

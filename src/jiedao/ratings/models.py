@@ -12,7 +12,7 @@
 - ``Appeal``: staff asking that a mistaken or malicious rating be excluded; a reviewer or the
   leadership decides.
 - ``CalendarDay``: holidays and adjusted workdays for years the calendar package does not know.
-- ``StaffPhone``, ``OfficePhone``: where an overdue rectification's SMS goes (staff accounts
+- ``StaffContact``, ``OfficeContact``: where an overdue rectification's SMS goes (staff accounts
   carry no phone of their own).
 """
 
@@ -208,7 +208,7 @@ class CalendarDay(models.Model):
         return f"{self.date} {self.note}"
 
 
-class StaffPhone(models.Model):
+class StaffContact(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("工作人员"))
     phone = models.CharField(_("手机号码"), max_length=11)
 
@@ -217,7 +217,7 @@ class StaffPhone(models.Model):
         verbose_name_plural = _("工作人员手机（整改提醒）")
 
 
-class OfficePhone(models.Model):
+class OfficeContact(models.Model):
     office = models.CharField(_("部门"), max_length=100, unique=True)
     phone = models.CharField(_("手机号码"), max_length=11)
 

@@ -43,11 +43,11 @@ from .models import (
     Channel,
     Invitation,
     Level,
-    OfficePhone,
+    OfficeContact,
     Rating,
     Rectification,
     RectificationStatus,
-    StaffPhone,
+    StaffContact,
 )
 from .workdays import PACKAGE_YEARS, WorkCalendar
 
@@ -181,6 +181,7 @@ def invitation_create(event: CaseEnded) -> tuple[Invitation, str] | None:
                 "token": token,
                 "days": str(settings.JIEDAO_RATING_LINK_DAYS),
             },
+            now=event.ended_at,  # queued as of the ending, like the service's own notices
         )
     rating_events.publish(RatingEvent(RatingEventKind.INVITED, invitation=invitation, at=timezone.now()))
     return invitation, token
@@ -393,10 +394,10 @@ def rectification_answer(
 
 def _owner_phone(rectification: Rectification) -> str:
     if rectification.owner_id is not None:
-        phone = StaffPhone.objects.filter(user_id=rectification.owner_id).values_list("phone", flat=True).first()
+        phone = StaffContact.objects.filter(user_id=rectification.owner_id).values_list("phone", flat=True).first()
         if phone:
             return phone
-    return OfficePhone.objects.filter(office=rectification.office).values_list("phone", flat=True).first() or ""
+    return OfficeContact.objects.filter(office=rectification.office).values_list("phone", flat=True).first() or ""
 
 
 def rectifications_overdue_notify(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
