@@ -272,6 +272,19 @@ def rating_take_face_to_face(
     return rating
 
 
+def rating_record(
+    *, invitation: Invitation, level: int, indicators: dict, comment: str, channel: str, rated_at: dt.datetime,
+    taken_by=None,
+) -> Rating:  # fmt: skip
+    """A rating that came in another way than this site's pages: the demo's, or one imported from
+    the provincial platform. The same checks, the same one-per-case rule, the same rectification."""
+    level, scores, comment = _clean(level=level, indicators=indicators, comment=comment, indicators_required=False)
+    with transaction.atomic():
+        return _rating_create(
+            invitation=invitation, level=level, scores=scores, comment=comment, channel=channel, taken_by=taken_by, now=rated_at
+        )
+
+
 # --- the calendar --------------------------------------------------------------------------------
 
 _calendar_cache: dict[tuple, WorkCalendar] = {}
