@@ -1,0 +1,79 @@
+"""Rating a case from the SMS link on a 390 px phone with JavaScript off: a missing score is named
+and what was chosen and typed stays; the rating is thanked, and the link then says it was used.
+Every rating page passes the public pages' audit (text ≥ 18 px, targets ≥ 44 px, contrast ≥ 4.5:1)
+and fits 320–390 px in both text sizes."""
+
+import pytest
+
+from jiedao.ratings import services
+from jiedao.ratings.models import Rating
+from tests.e2e.test_apply_in_browser import AUDIT_JS
+from tests.factories import hardship_programme, rating_invitation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCORES = {"整体满意度": "2", "办事效率": "1", "办事指南精确度": "3", "办事便捷度": "2", "平台操作性": "3"}
+
+
+def test_a_resident_rates_a_case_without_javascript_and_the_link_is_then_used(live_server, browser, screenshot):
+    hardship_programme()
+    _invitation, token = rating_invitation()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN",
+                                  java_script_enabled=False)  # fmt: skip
+    page = context.new_page()
+    page.goto(f"{live_server.url}/ratings/{token}/")  # the audit runs script: see the next test
+    page.get_by_role("radio", name="不满意", exact=True).check()
+    for label, score in list(SCORES.items())[:-1]:  # the last score forgotten
+        page.get_by_role("group", name=label).get_by_role("radio", name=score).check()
+    page.get_by_label("意见和建议（可以不填）").fill("补材料来回跑了好几次")
+    page.get_by_role("button", name="提交评价").click()
+    page.locator(".error-summary").wait_for()
+    assert "请为“平台操作性”打分" in page.content()
+    assert page.get_by_role("radio", name="不满意", exact=True).is_checked()
+    assert page.get_by_role("group", name="办事效率").get_by_role("radio", name="1").is_checked()
+    assert page.get_by_label("意见和建议（可以不填）").input_value() == "补材料来回跑了好几次"
+    screenshot(page, "rating-missing-score")
+    page.get_by_role("group", name="平台操作性").get_by_role("radio", name="3").check()
+    page.get_by_role("button", name="提交评价").click()
+    page.get_by_role("heading", name="谢谢您的评价").wait_for()
+    assert "15 个工作日" in page.content()
+    rating = Rating.objects.get()
+    assert rating.level == 2 and rating.platform == 3 and rating.rectification
+    page.goto(f"{live_server.url}/ratings/{token}/")
+    assert "已经评价过了" in page.content()
+    context.close()
+
+
+def test_rating_pages_pass_the_audit_and_fit_320_to_390_px_in_both_text_sizes(live_server, browser, screenshot):
+    from tests.e2e.test_layout_in_browser import PAGE_PROBLEMS_JS, WIDTHS
+
+    hardship_programme()
+    _invitation, token = rating_invitation()
+    _used, used_token = rating_invitation()
+    services.rating_submit(token=used_token, level=5, indicators=dict.fromkeys(("overall", "efficiency", "guide_accuracy", "convenience", "platform"), 5))
+    pages = [f"/ratings/{token}/", "/ratings/", "/ratings/thanks/?bad=1", f"/ratings/{used_token}/", f"/ratings/{token[:-1]}x/"]
+    statuses = {pages[3]: 409, pages[4]: 404}
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN")
+    page = context.new_page()
+    problems = {}
+    for large in (False, True):
+        context.clear_cookies()
+        if large:
+            context.add_cookies([{"name": "jiedao_large_text", "value": "1", "url": live_server.url}])
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 800})
+            for path in pages:
+                response = page.goto(live_server.url + path)
+                label = f"{width}px {'长辈版' if large else '标准版'} {path}"
+                assert response.status == statuses.get(path, 200), label
+                if found := page.evaluate(PAGE_PROBLEMS_JS):
+                    problems[label] = found
+                if found := page.evaluate(AUDIT_JS):
+                    problems[label + " audit"] = found
+                if width in (320, 390) and path in (pages[0], pages[1]):
+                    screenshot(page, f"rating-{width}-{'large' if large else 'standard'}-{'rate' if path == pages[0] else 'summary'}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(live_server.url + pages[0])
+    screenshot(page, "rating-1280-rate")
+    context.close()
+    assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
