@@ -35,7 +35,6 @@ from jiedao.notices.services import notice_queue_to
 
 from .events import RatingEvent, RatingEventKind, rating_events
 from .models import (
-    BAD_LEVELS,
     INDICATORS,
     Appeal,
     AppealStatus,
