@@ -77,3 +77,28 @@ def test_rating_pages_pass_the_audit_and_fit_320_to_390_px_in_both_text_sizes(li
     screenshot(page, "rating-1280-rate")
     context.close()
     assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
+
+
+def test_the_reviewer_sees_the_overdue_bad_rating_in_red_and_answers_it(browser, live_server, settings, tmp_path, screenshot):
+    import datetime as dt
+
+    from jiedao.notices.models import Notice
+    from jiedao.ops.demo import demo_load
+    from jiedao.ratings.models import Rectification
+    from tests.e2e.test_back_office_in_browser import sign_in
+
+    settings.DATA_DIR = tmp_path
+    logins = demo_load()["logins"]
+    Rectification.objects.update(due_on=dt.date(2026, 1, 5))  # the demo's bad rating, overdue
+    page = sign_in(browser, live_server, "reviewer", logins["reviewer"], {"width": 1366, "height": 900})
+    page.get_by_role("link", name="好差评").first.click()
+    overdue = page.locator("tr[data-overdue]")
+    assert overdue.count() == 1 and "已超期" in overdue.inner_text()
+    assert page.evaluate("getComputedStyle(document.querySelector('tr[data-overdue] td')).color") == "rgb(179, 38, 30)"
+    screenshot(page, "ratings-staff-dashboard")
+    overdue.get_by_role("link").click()
+    page.get_by_label("整改情况或解释").fill("已改为一次性告知所需材料，并上门补齐")
+    page.get_by_role("button", name="答复并发短信").click()
+    page.get_by_text("已答复，评价人会收到短信。").wait_for()
+    assert Notice.objects.filter(event="rating_answer").count() == 1
+    screenshot(page, "ratings-staff-answered")
