@@ -161,3 +161,21 @@ def test_the_export_has_the_provincial_platforms_fields_in_json_and_excel(client
     rows = list(sheet.values)
     assert rows[0][0] == "办件编号" and rows[1][0] == invitation.case_key
     assert AuditEntry.objects.filter(action="export").count() == 2
+
+
+@pytest.mark.django_db
+def test_the_provincial_platform_pulls_the_ratings_with_a_reviewer_token(client, programme):
+    from tests.api.conftest import issue
+
+    reviewer = issue("haochaping", "reviewer")
+    partner = issue("yiwangtongban", "partner")
+    invitation, token = rating_invitation()
+    services.rating_submit(token=token, level=4, indicators={k: int(v) for k, v in GOOD.items()})
+    month = timezone.localtime().strftime("%Y-%m")
+    answer = client.get(f"/api/v1/ratings?month={month}", **reviewer.headers)
+    assert answer.status_code == 200
+    [record] = answer.json()["records"]
+    assert record["办件编号"] == invitation.case_key and record["评价等级"] == "满意" and record["办事效率"] == 4
+    assert client.get("/api/v1/ratings?month=2020-01", **reviewer.headers).json() == {"count": 0, "records": []}
+    assert client.get("/api/v1/ratings", **partner.headers).status_code == 403
+    assert client.get("/api/v1/ratings?month=2026-13", **reviewer.headers).status_code == 422
