@@ -588,8 +588,16 @@ JIEDAO_VOLUNTEER_RETENTION_DAYS = int(os.environ.get("JIEDAO_VOLUNTEER_RETENTION
 # calendar, 调休 included) a bad rating's rectification has before it is overdue.
 JIEDAO_RATING_LINK_DAYS = int(os.environ.get("JIEDAO_RATING_LINK_DAYS", "30"))
 JIEDAO_RATING_RECTIFY_WORKING_DAYS = int(os.environ.get("JIEDAO_RATING_RECTIFY_WORKING_DAYS", "15"))
-# Overdue rectifications: their owner gets one SMS (the worker's loop).
-JIEDAO_WORKER_EXTRA_ROUNDS = [*JIEDAO_WORKER_EXTRA_ROUNDS, "jiedao.ratings.services.rectifications_overdue_notify"]
+# Overdue rectifications: their owner gets one SMS; people's names and phones forgotten (the
+# worker's loop).
+JIEDAO_WORKER_EXTRA_ROUNDS = [
+    *JIEDAO_WORKER_EXTRA_ROUNDS,
+    "jiedao.ratings.services.rectifications_overdue_notify",
+    "jiedao.ratings.services.invitations_forget",
+]
+# The rated person's name and phone are kept this many days after the case ended (never while a
+# bad rating's rectification is open); the rating stays.
+JIEDAO_RATING_PERSON_DAYS = int(os.environ.get("JIEDAO_RATING_PERSON_DAYS", "180"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -175,3 +175,19 @@ def test_an_upheld_appeal_excludes_the_rating_from_the_figures_but_keeps_it(prog
     assert selectors.summary(selectors.ratings_for()).share_satisfied == "100.0%"
     assert selectors.export_records(None) and len(selectors.export_records(None)) == 1
     assert services.rectifications_overdue_notify(now=timezone.now() + dt.timedelta(days=60)) == {}
+
+
+@pytest.mark.django_db
+def test_names_and_phones_are_forgotten_after_the_period_but_not_while_a_rectification_is_open(settings, programme):
+    settings.JIEDAO_RATING_PERSON_DAYS = 180
+    old = timezone.now() - dt.timedelta(days=200)
+    quiet, _token = rating_invitation(ended_at=old)
+    bad, bad_token = rating_invitation(ended_at=timezone.now())
+    services.rating_submit(token=bad_token, level=1, indicators=GOOD)
+    Invitation.objects.filter(pk=bad.pk).update(ended_at=old)
+    recent, _token = rating_invitation()
+    assert services.invitations_forget() == {"rating_people_forgotten": 1}
+    assert services.invitations_forget() == {}
+    quiet.refresh_from_db(), bad.refresh_from_db(), recent.refresh_from_db()
+    assert (quiet.phone, quiet.person_name) == ("", "")
+    assert bad.phone and recent.phone  # the rater still awaits an answer; the other is recent

@@ -450,6 +450,23 @@ def rectifications_overdue_notify(*, worker: str | None = None, stop=None, now: 
     return {"rating_overdue_notices": sent} if sent else {}
 
 
+def invitations_forget(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
+    """The person's name and phone are kept only while they may be needed: the link, and the
+    call back and answer of a bad rating. ``JIEDAO_RATING_PERSON_DAYS`` after the case ended, with
+    no rectification still open, they go; the rating and its figures stay. Run by the worker's loop."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.JIEDAO_RATING_PERSON_DAYS)
+    stale = (
+        Invitation.objects.filter(ended_at__lt=cutoff)
+        .exclude(phone="", person_name="")
+        .exclude(rating__rectification__status=RectificationStatus.OPEN)
+    )
+    forgotten = 0
+    for pk in list(stale.values_list("pk", flat=True)[:2000]):
+        forgotten += Invitation.objects.filter(pk=pk).update(phone="", person_name="")
+    return {"rating_people_forgotten": forgotten} if forgotten else {}
+
+
 # --- appeals -------------------------------------------------------------------------------------
 
 
