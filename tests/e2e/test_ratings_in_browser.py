@@ -72,6 +72,7 @@ def test_rating_pages_pass_the_audit_and_fit_320_to_390_px_in_both_text_sizes(li
                     problems[label + " audit"] = found
                 if width in (320, 390) and path in (pages[0], pages[1]):
                     screenshot(page, f"rating-{width}-{'large' if large else 'standard'}-{'rate' if path == pages[0] else 'summary'}")
+    context.clear_cookies()
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(live_server.url + pages[0])
     screenshot(page, "rating-1280-rate")

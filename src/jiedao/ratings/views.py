@@ -58,8 +58,9 @@ def rate(request, token):
             )
         except ValidationFailed as failed:
             _add_errors(form, failed)
-        except (services.LinkUsed, services.LinkExpired) as problem:
-            return no_store(render(request, "ratings/link_problem.html", {"problem": problem}, status=409))
+        except (services.LinkUsed, services.LinkExpired) as problem:  # used or expired since the page was opened
+            status = 410 if problem.code == "rating_link_expired" else 409
+            return no_store(render(request, "ratings/link_problem.html", {"problem": problem}, status=status))
         else:
             return redirect(f"{reverse('ratings:thanks')}?bad={int(rating.level in BAD_LEVELS)}")
     return no_store(
