@@ -389,3 +389,37 @@ class ActivityFactory(DjangoModelFactory):
     def groups(obj, create, extracted, **kwargs):
         for order, name in enumerate(extracted or ()):
             obj.groups.create(name=name, task=f"{name}的任务", order=order)
+
+
+# --- ratings (好差评) -------------------------------------------------------------------------------
+
+
+def case_ended_event(**overrides):
+    """A ``CaseEnded`` as a service publishes it: a subsidy case of 芷江新村 decided just now."""
+    from jiedao.lib.case_endings import CaseEnded
+
+    neighbourhood = NeighbourhoodFactory(code="zhijiangxincun", name="芷江新村")
+    values = {
+        "service": "hardship",
+        "service_label": "旧改特殊对象帮困补助",
+        "case_key": f"JGBK-2026-{next(_case_numbers):05d}",
+        "outcome": "已通过",
+        "phone": "13812345678",
+        "person_name": "俞阿娥",
+        "handler_id": None,
+        "office": "旧改分指挥部",
+        "ended_at": timezone.now(),
+        "neighbourhood_id": neighbourhood.pk,
+    }
+    values.update(overrides)
+    return CaseEnded(**values)
+
+
+_case_numbers = iter(range(90001, 10**6))
+
+
+def rating_invitation(**overrides):
+    """An invitation through the real service, and its token (as the SMS carries it)."""
+    from jiedao.ratings.services import invitation_create
+
+    return invitation_create(case_ended_event(**overrides))

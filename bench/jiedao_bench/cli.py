@@ -1,8 +1,9 @@
 """The command line: `bench/run.py [--quick] [--only NAME] [--postgres | --no-postgres]
 [--applications N]`, and the run itself, group by group.
 
-A full run is four groups, in order: the photo pipeline in-process (photo_pipeline.py), the
+A full run is five groups, in order: the photo pipeline in-process (photo_pipeline.py), the
 batch work of rosters and activities in a fresh interpreter (services_rosters.py), the
+ratings' working-day due dates in-process (ratings.py), the
 public server (public.py: the lookup, slow clients, submissions, the surge), and city scale per
 database (city.py: generate, staff pages, export, notices). `--only NAME` runs one metric, or
 the least that measures it: the city-scale metrics share one generated dataset, so any of them
@@ -27,6 +28,7 @@ from .goals import CITY_SCALE_METRICS
 from .load import loadgen
 from .photo_pipeline import bench_photo_pipeline
 from .public import bench_public
+from .ratings import bench_ratings
 from .report import RESULTS_JSON, RESULTS_MD, machine_facts, write_reports
 from .server import PG_SERVER, postgres_available
 from .services_rosters import bench_rosters
@@ -36,6 +38,7 @@ ONLY = {
     "photo_pipeline_per_s": ("photo_pipeline", ()),
     "roster_generate_s": ("rosters", ()),
     "reminders_queue_s": ("rosters", ()),
+    "working_days_ms": ("ratings", ()),
     "status_lookup_rps": ("public", ("status",)),
     "home_rps": ("public", ("status",)),
     "slow_clients_p95_ratio": ("public", ("slow",)),
@@ -88,6 +91,7 @@ def main() -> int:
     benches = {
         "photo_pipeline": lambda: bench_photo_pipeline(profile),
         "rosters": lambda: bench_rosters(profile),
+        "ratings": lambda: bench_ratings(profile),
         "public": lambda: bench_public(profile, parts or ("status", "activities", "slow", "submit", "surge")),
         "city_scale": lambda: bench_city_scale(profile, databases, parts or ("city", "notices")),
     }

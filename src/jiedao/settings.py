@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "jiedao.intake",
     "jiedao.activities",
     "jiedao.rosters",
+    "jiedao.ratings",
     "jiedao.review",
     "jiedao.notices",
     "jiedao.reports",
@@ -584,6 +585,21 @@ JIEDAO_WORKER_EXTRA_ROUNDS = [
 # Volunteers' and sign-ups' names and phones are kept this many days after their last activity or
 # shift (what party-member records need), then anonymised; the counts and hours stay.
 JIEDAO_VOLUNTEER_RETENTION_DAYS = int(os.environ.get("JIEDAO_VOLUNTEER_RETENTION_DAYS", "730"))
+
+# Service ratings (好差评): how long a rating link lives, and the working days (China's official
+# calendar, 调休 included) a bad rating's rectification has before it is overdue.
+JIEDAO_RATING_LINK_DAYS = int(os.environ.get("JIEDAO_RATING_LINK_DAYS", "30"))
+JIEDAO_RATING_RECTIFY_WORKING_DAYS = int(os.environ.get("JIEDAO_RATING_RECTIFY_WORKING_DAYS", "15"))
+# Overdue rectifications: their owner gets one SMS; people's names and phones forgotten (the
+# worker's loop).
+JIEDAO_WORKER_EXTRA_ROUNDS = [
+    *JIEDAO_WORKER_EXTRA_ROUNDS,
+    "jiedao.ratings.services.rectifications_overdue_notify",
+    "jiedao.ratings.services.invitations_forget",
+]
+# The rated person's name and phone are kept this many days after the case ended (never while a
+# bad rating's rectification is open); the rating stays.
+JIEDAO_RATING_PERSON_DAYS = int(os.environ.get("JIEDAO_RATING_PERSON_DAYS", "180"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from pydantic import WithJsonSchema
 from jiedao.activities import selectors as activity_selectors
 from jiedao.activities import services as activity_services
 from jiedao.activities.models import Activity, SignupStatus
+from jiedao.ratings import selectors as rating_selectors
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.models import AuditAction
 from jiedao.intake import access
@@ -553,6 +554,19 @@ def stats(
         "by_day": [{"date": d.day, "count": d.count, "cumulative": d.cumulative} for d in figures.by_day],
         "median_days_to_decision": figures.median_days_to_decision,
     }
+
+
+@api.get("/ratings", response={200: schemas.RatingsOut, **ERRORS}, summary="Ratings (好差评) in the provincial platforms' fields (reviewer tokens)")
+def ratings(
+    request,
+    month: str | None = Query(None, pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$", description="YYYY-MM; every month by default"),
+):
+    token = _token(request)
+    if not token.is_reviewer:
+        raise Forbidden(_("这个令牌不能查看统计。"))
+    audit_record(actor=token.user, action=AuditAction.EXPORT, reference=month or "", ip=client_ip(request), what="ratings.api")
+    records = [dict(zip(rating_selectors.EXPORT_KEYS, row, strict=True)) for row in rating_selectors.export_records(token.user, month=month or "")]
+    return {"count": len(records), "records": records}
 
 
 @api.put("/webhook", response={200: schemas.WebhookOut, **ERRORS}, summary="Register the address for status-change notifications (partner tokens)")

@@ -185,6 +185,14 @@ class DayOut(Schema):
     cumulative: int
 
 
+class RatingsOut(Schema):
+    """Ratings (好差评) in the provincial rating platforms' fields, one record each: 办件编号, 事项名称,
+    评价渠道, 评价时间, 评价等级, 整体满意度, 办事效率, 办事指南精确度, 办事便捷度, 平台操作性, 整改情况, 整改时间."""
+
+    count: int
+    records: list[dict[str, str | int | None]]
+
+
 class StatsOut(Schema):
     programme: str
     as_of: dt.date

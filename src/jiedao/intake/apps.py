@@ -14,12 +14,15 @@ class IntakeConfig(AppConfig):
         service_type_register(HARDSHIP)
 
         # Who acts when a case changes, inside the writing transaction (events.py says why).
+        from .endings import case_ended_on_case_event
         from .events import case_events
         from .sms import sms_on_case_event
         from .tallies import tallies_on_case_event
 
         case_events.subscribe(tallies_on_case_event)
         case_events.subscribe(sms_on_case_event)
+        # A decided or paid case has ended: lib.case_endings' topic, for the ratings (好差评).
+        case_events.subscribe(case_ended_on_case_event)
 
         # What the cached public pages show (page_cache.py) is forgotten when any of it is edited,
         # from the admin or a command alike. Cache upkeep only: no business rule hangs on these.

@@ -520,6 +520,49 @@ def load_rosters() -> int:
     return len(POSTS)
 
 
+def load_ratings() -> int:
+    """Ratings (好差评) for some of the demo's decided subsidy cases: their invitations came from
+    the decisions themselves (``case_ended``); most are satisfied, one taken face to face at a home
+    visit, and one 不满意 whose rectification has had its call back and waits for the answer. The
+    reviewer and the renovation office get phones for overdue reminders. Once (skips rated cases)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from jiedao.ratings.models import Channel as RatingChannel, Invitation, OfficeContact, Rating, StaffContact
+    from jiedao.ratings.services import rating_record, rectification_record_call
+
+    User = get_user_model()
+    reviewer = User.objects.get(username="reviewer")
+    StaffContact.objects.get_or_create(user=reviewer, defaults={"phone": "13800000002"})
+    OfficeContact.objects.get_or_create(office="旧改分指挥部", defaults={"phone": "13800000003"})
+    invitations = list(Invitation.objects.filter(service="hardship", rating__isnull=True).order_by("ended_at", "id"))
+    if Rating.objects.filter(invitation__service="hardship").exists() or not invitations:
+        return 0
+    plans = [  # 陈德明 was helped at home (上门): his rating too; 吴美华's is the bad one
+        (5, {"overall": 5}, "居委会上门帮我办的，谢谢", RatingChannel.FACE_TO_FACE),
+        (2, {"overall": 2, "efficiency": 1, "guide_accuracy": 3, "convenience": 2, "platform": 3}, "补材料来回好几次，等了很久", RatingChannel.ONLINE),
+        (5, {"overall": 5, "efficiency": 5, "guide_accuracy": 5, "convenience": 5, "platform": 4}, "拍拍照片填填名字就好了，方便", RatingChannel.ONLINE),
+        (4, {"overall": 4, "efficiency": 4, "guide_accuracy": 5, "convenience": 4, "platform": 4}, "", RatingChannel.ONLINE),
+        (3, {"overall": 3, "efficiency": 3, "guide_accuracy": 3, "convenience": 4, "platform": 3}, "", RatingChannel.ONLINE),
+    ]
+    workers = {n.pk: u for u in User.objects.filter(staff_profile__role=Role.WORKER) for n in u.staff_profile.neighbourhoods.all()}
+    made = 0
+    for invitation, (level, scores, comment, channel) in zip(invitations, plans, strict=False):
+        rated_at = min(invitation.ended_at + dt.timedelta(days=1, hours=3), timezone.now())
+        rating = rating_record(
+            invitation=invitation, level=level, indicators=scores, comment=comment, channel=channel, rated_at=rated_at,
+            taken_by=workers.get(invitation.neighbourhood_id) if channel == RatingChannel.FACE_TO_FACE else None,
+        )  # fmt: skip
+        if rating.is_bad:
+            rectification_record_call(
+                rectification=rating.rectification, actor=reviewer, called_at=min(rated_at + dt.timedelta(days=1), timezone.now()),
+                outcome="已电话联系，申请人反映补材料要求没有一次说清楚；已解释并承诺改进告知方式。",
+            )  # fmt: skip
+        made += 1
+    return made
+
+
 def demo_load(*, with_samples: bool = True) -> dict:
     refuse_in_production()
     with transaction.atomic():
@@ -529,5 +572,6 @@ def demo_load(*, with_samples: bool = True) -> dict:
     if with_samples:
         load_activities()
         load_rosters()
+        load_ratings()
     tallies_rebuild()  # also brings the counts of data loaded before the tallies existed up to date
     return {"programme": programme, "logins": logins, "samples_created": created}
