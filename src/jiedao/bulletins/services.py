@@ -272,7 +272,7 @@ def objection_create(
                     notice_queue_to(
                         phone=phone, event="objection_got", subject=objection.reference, neighbourhood_id=None,
                         values={"reference": objection.reference, "title": bulletin.title, "due": f"{objection.due_on:%m月%d日}",
-                                "link": site_link(f"notices/o/{objection.token}/")},
+                                "link": site_link(f"y/{objection.token}/")},
                         now=now,
                     )  # fmt: skip
                 return objection
@@ -309,7 +309,7 @@ def objection_answer(
         notice_queue_to(
             phone=objection.phone, event="objection_reply", subject=objection.reference, neighbourhood_id=None,
             values={"reference": objection.reference, "title": objection.bulletin.title,
-                    "outcome": str(ObjectionOutcome(outcome).label), "link": site_link(f"notices/o/{objection.token}/")},
+                    "outcome": str(ObjectionOutcome(outcome).label), "link": site_link(f"y/{objection.token}/")},
             now=now,
         )  # fmt: skip
         bulletin = objection.bulletin

@@ -8,8 +8,8 @@ urlpatterns = [
     path("notices/<int:pk>/", views.public_detail, name="detail"),
     path("notices/<int:pk>/print/", views.print_sheet, name="print"),
     path("notices/<int:pk>/files/<int:attachment_id>/", views.attachment_file, name="file"),
-    # The objector's own page: the link in their SMS.
-    path("notices/o/<str:token>/", views.objection_page, name="objection"),
+    # The objector's own page: the link in their SMS, short as an SMS parameter must be (y: 异议).
+    path("y/<str:token>/", views.objection_page, name="objection"),
 ]
 
 staff_urlpatterns = [
