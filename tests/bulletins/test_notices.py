@@ -176,3 +176,19 @@ def test_an_sms_push_reaches_the_residents_concerned_once_each(client, programme
     assert "公示期至" in pushed.first().text and f"notices/{bulletin.pk}/" in pushed.first().text
     bulletin.refresh_from_db()
     assert bulletin.pushed_count == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_current_page_comes_from_the_cache_and_a_publication_shows_at_once(client, programme):
+    from django.core.cache import cache
+
+    cache.clear()
+    BulletinFactory(title="第一份公示")
+    assert "第一份公示" in client.get("/notices/").content.decode()
+    Bulletin.objects.update(title="改过的标题（缓存里还是旧的）")  # not through a service: the cache keeps the page
+    assert "第一份公示" in client.get("/notices/").content.decode()
+    draft = BulletinFactory(title="刚发布的公示", status=BulletinStatus.DRAFT)
+    services.bulletin_publish(bulletin=draft, actor=make_staff("office", Role.REVIEWER))
+    page = client.get("/notices/").content.decode()
+    assert "刚发布的公示" in page and "改过的标题" in page
+    cache.clear()

@@ -37,6 +37,7 @@ from jiedao.lib.uploads import check_public_file
 from jiedao.notices.services import notice_build_to, notice_queue_to, notices_queue_built
 
 from .models import Attachment, Bulletin, BulletinKind, BulletinStatus, Objection, ObjectionOutcome, ObjectionStatus
+from .page_cache import bulletin_pages_forget
 
 AUDIT_SAVE = "bulletin_save"
 AUDIT_PUBLISH = "bulletin_publish"
@@ -178,6 +179,7 @@ def bulletin_publish(*, bulletin: Bulletin, actor, ip: str | None = None, now: d
         if bulletin.sms_push:
             _push(bulletin, now)
         audit_record(actor=actor, action=AUDIT_PUBLISH, reference=f"GS-{bulletin.pk}", ip=ip)
+        bulletin_pages_forget()
     return bulletin
 
 
@@ -205,6 +207,7 @@ def bulletin_withdraw(*, bulletin: Bulletin, actor, ip: str | None = None) -> Bu
     with transaction.atomic():
         Bulletin.objects.filter(pk=bulletin.pk).update(status=BulletinStatus.WITHDRAWN)
         audit_record(actor=actor, action=AUDIT_WITHDRAW, reference=f"GS-{bulletin.pk}", ip=ip)
+        bulletin_pages_forget()
     bulletin.status = BulletinStatus.WITHDRAWN
     return bulletin
 
@@ -275,6 +278,7 @@ def objection_create(
                                 "link": site_link(f"y/{objection.token}/")},
                         now=now,
                     )  # fmt: skip
+                    bulletin_pages_forget()
                 return objection
             except IntegrityError:  # two objections at once took the same number: take the next
                 if attempt == 4:
@@ -328,6 +332,7 @@ def objection_answer(
             )
         )
         audit_record(actor=actor, action=AUDIT_ANSWER, reference=objection.reference, ip=ip, outcome=outcome)
+        bulletin_pages_forget()
     return objection
 
 

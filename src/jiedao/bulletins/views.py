@@ -26,6 +26,7 @@ from jiedao.lib.links import qr_svg
 from . import selectors, services
 from .forms import AnswerForm, AttachmentForm, BulletinForm, ObjectionForm
 from .models import Attachment, BulletinKind, BulletinStatus, Objection
+from .page_cache import cached_bulletin_page
 
 WRITERS = frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN})
 
@@ -40,13 +41,16 @@ def _add_errors(form, failed: ValidationFailed) -> None:
 
 
 def public_list(request):
-    today = timezone.localdate()
-    current = selectors.current_bulletins(today)
-    for bulletin in current:
-        bulletin.left = bulletin.days_left(today)
-    return render(
-        request, "bulletins/list.html", {"current": current, "archived": selectors.archived_bulletins(today)}
-    )
+    def page():
+        today = timezone.localdate()
+        current = selectors.current_bulletins(today)
+        for bulletin in current:
+            bulletin.left = bulletin.days_left(today)
+        return render(
+            request, "bulletins/list.html", {"current": current, "archived": selectors.archived_bulletins(today)}
+        )
+
+    return cached_bulletin_page(request, "list", page)
 
 
 def _detail_context(bulletin, today):
