@@ -607,3 +607,7 @@ JIEDAO_BULLETIN_ATTACHMENT_MB = int(os.environ.get("JIEDAO_BULLETIN_ATTACHMENT_M
 JIEDAO_HARDSHIP_STANDARD_AMOUNT = os.environ.get("JIEDAO_HARDSHIP_STANDARD_AMOUNT", "3000.00")
 # SMS pushes of a notice to the residents concerned: at most this many phones per notice.
 JIEDAO_NOTICE_PUSH_LIMIT = int(os.environ.get("JIEDAO_NOTICE_PUSH_LIMIT", "2000"))
+# An answered objection keeps the objector's name, phone and photo this many days, then they go
+# (the worker's loop); what was objected to, the outcome and the answer stay.
+JIEDAO_OBJECTION_RETENTION_DAYS = int(os.environ.get("JIEDAO_OBJECTION_RETENTION_DAYS", "365"))
+JIEDAO_WORKER_EXTRA_ROUNDS = [*JIEDAO_WORKER_EXTRA_ROUNDS, "jiedao.bulletins.services.objections_anonymise"]

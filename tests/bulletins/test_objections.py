@@ -208,3 +208,34 @@ def test_a_payment_waits_while_an_objection_names_the_person_and_goes_through_on
     application_transition(application=case, action="record_payment", actor=reviewer, payment=payment)
     case.refresh_from_db()
     assert case.status == Status.PAID
+
+
+@pytest.mark.django_db
+def test_an_answered_objection_forgets_the_objector_after_the_retention_period(settings):
+    import io
+
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    settings.JIEDAO_OBJECTION_RETENTION_DAYS = 30
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30)).save(out, "JPEG")
+    bulletin = BulletinFactory()
+    objection = services.objection_create(bulletin=bulletin, photo=SimpleUploadedFile("p.jpg", out.getvalue()), **OBJECTION)
+    photo = objection.photo.name
+    assert default_storage.exists(photo)
+    services.objection_answer(objection=objection, actor=None, outcome="upheld", answer="已更正名单。")
+    assert services.objections_anonymise(now=timezone.now() + dt.timedelta(days=29)) == {}
+    with django_capture_on_commit():
+        assert services.objections_anonymise(now=timezone.now() + dt.timedelta(days=31)) == {"objections_anonymised": 1}
+    objection.refresh_from_db()
+    assert (objection.name, objection.phone, objection.photo.name) == ("已匿名", "", "")
+    assert objection.answer == "已更正名单。" and objection.outcome == "upheld"
+    assert not default_storage.exists(photo)
+
+
+def django_capture_on_commit():
+    from django.test import TestCase
+
+    return TestCase.captureOnCommitCallbacks(execute=True)

@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from jiedao.core.audit import audit_record
 from jiedao.lib.case_endings import CaseEnded, case_ended
 from jiedao.lib.errors import DomainError, ValidationFailed
+from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.forms import clean_person
 from jiedao.lib.links import site_link
 from jiedao.lib.public_lists import list_source, public_cells_problems
@@ -347,3 +348,20 @@ def objection_payment_hold(keys) -> str | None:
     if reference is None:
         return None
     return _("公示期间有人对此提出异议（异议编号%(reference)s），尚未处理完毕。") % {"reference": reference}
+
+
+def objections_anonymise(*, worker: str | None = None, stop=None, now: dt.datetime | None = None) -> dict[str, int]:
+    """Answered objections keep the objector only ``JIEDAO_OBJECTION_RETENTION_DAYS``: then the
+    name, phone and photo go; what was objected to, the outcome and the answer stay (the notice's
+    record). Run by the worker's loop (``JIEDAO_WORKER_EXTRA_ROUNDS``)."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.JIEDAO_OBJECTION_RETENTION_DAYS)
+    stale = list(
+        Objection.objects.filter(status=ObjectionStatus.ANSWERED, answered_at__lt=cutoff).exclude(name=ANONYMISED_NAME)[:2000]
+    )
+    for objection in stale:
+        photo = objection.photo.name
+        Objection.objects.filter(pk=objection.pk).update(name=ANONYMISED_NAME, phone="", photo="")
+        if photo:
+            transaction.on_commit(lambda photo=photo: default_storage.delete(photo))
+    return {"objections_anonymised": len(stale)} if stale else {}
