@@ -609,5 +609,7 @@ JIEDAO_HARDSHIP_STANDARD_AMOUNT = os.environ.get("JIEDAO_HARDSHIP_STANDARD_AMOUN
 JIEDAO_NOTICE_PUSH_LIMIT = int(os.environ.get("JIEDAO_NOTICE_PUSH_LIMIT", "2000"))
 # An answered objection keeps the objector's name, phone and photo this many days, then they go
 # (the worker's loop); what was objected to, the outcome and the answer stay.
+# Objections from one client address (seconds:count): each sends an SMS to the phone typed.
+JIEDAO_OBJECTION_ADDRESS_LIMITS = os.environ.get("JIEDAO_OBJECTION_ADDRESS_LIMITS", "3600:10,86400:30")
 JIEDAO_OBJECTION_RETENTION_DAYS = int(os.environ.get("JIEDAO_OBJECTION_RETENTION_DAYS", "365"))
 JIEDAO_WORKER_EXTRA_ROUNDS = [*JIEDAO_WORKER_EXTRA_ROUNDS, "jiedao.bulletins.services.objections_anonymise"]

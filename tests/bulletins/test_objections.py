@@ -239,3 +239,39 @@ def django_capture_on_commit():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+@pytest.mark.django_db
+def test_objections_from_one_address_are_limited_and_what_was_typed_stays(client, settings):
+    from django.core.cache import caches
+
+    caches[settings.JIEDAO_RATELIMIT_CACHE].clear()
+    settings.JIEDAO_OBJECTION_ADDRESS_LIMITS = "3600:2"
+    bulletin = BulletinFactory()
+    for phone in ("13812345671", "13812345672"):
+        assert client.post(f"/notices/{bulletin.pk}/", {**OBJECTION, "phone": phone}).status_code == 302
+    refused = client.post(f"/notices/{bulletin.pk}/", {**OBJECTION, "phone": "13812345673"})
+    page = refused.content.decode()
+    assert refused.status_code == 429 and "这个网络提交的异议太多了" in page and "他家去年已经搬走了" in page
+    assert Objection.objects.count() == 2 and Notice.objects.count() == 2
+    caches[settings.JIEDAO_RATELIMIT_CACHE].clear()
+
+
+@pytest.mark.django_db
+def test_an_objection_photo_that_is_not_one_is_refused_in_words(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    bulletin = BulletinFactory()
+    page = client.post(f"/notices/{bulletin.pk}/", {**OBJECTION, "photo": SimpleUploadedFile("a.txt", b"hello")}).content.decode()
+    assert "不是PDF文件，也不是能打开的照片" in page or "只能上传照片" in page
+    assert "他家去年已经搬走了" in page and not Objection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_overdue_objection_is_marked_on_the_staff_list(client, programme):
+    bulletin = BulletinFactory()
+    objection = services.objection_create(bulletin=bulletin, **OBJECTION)
+    Objection.objects.filter(pk=objection.pk).update(due_on=timezone.localdate() - dt.timedelta(days=1))
+    sign_in(client, make_staff("office", Role.REVIEWER))
+    page = client.get("/staff/bulletins/").content.decode()
+    assert objection.reference in page and "已超期" in page and "138****5678" in page and "13812345678" not in page

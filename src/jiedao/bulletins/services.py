@@ -33,6 +33,7 @@ from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.forms import clean_person
 from jiedao.lib.links import site_link
 from jiedao.lib.public_lists import list_source, public_cells_problems
+from jiedao.lib.ratelimit import Limit, Rate, address_key, rate_limit_hit
 from jiedao.lib.resident_phones import resident_phones
 from jiedao.lib.uploads import check_public_file
 from jiedao.notices.services import notice_build_to, notice_queue_to, notices_queue_built
@@ -61,7 +62,11 @@ class ObjectionClosed(DomainError):
 
 
 class ObjectionAlreadyAnswered(DomainError):
-    code = "objection_reply"
+    code = "objection_answered"
+
+
+class ObjectionRateLimited(DomainError):
+    code = "objection_rate_limited"
 
 
 def _check_fields(fields: dict) -> dict[str, list[str]]:
@@ -231,10 +236,13 @@ def objection_create(
     why: str,
     person_key: str = "",
     photo=None,
+    address: str | None = None,
     now: dt.datetime | None = None,
 ) -> Objection:
     """Take an objection during the period (``ObjectionClosed`` after it, before it, or when the
-    notice is not published); ``ValidationFailed`` for missing or wrong answers."""
+    notice is not published); ``ValidationFailed`` for missing or wrong answers. With the client's
+    ``address``, objections from it are limited (``JIEDAO_OBJECTION_ADDRESS_LIMITS``): each sends
+    an SMS to the phone typed, which must not become a way to text strangers in bulk."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     name, phone, errors = clean_person(name, phone)
@@ -259,6 +267,15 @@ def objection_create(
                 % {"date": f"{bulletin.ends_on:%Y-%m-%d}", "office": bulletin.office, "phone": bulletin.office_phone}
             )
         raise ObjectionClosed(_("这份公示现在不接受异议。"))
+    if address is not None:
+        decision = rate_limit_hit(
+            Limit(f"objection:address:{address_key(address)}", Rate.parse(settings.JIEDAO_OBJECTION_ADDRESS_LIMITS))
+        )
+        if not decision.allowed:
+            raise ObjectionRateLimited(
+                _("这个网络提交的异议太多了，请 %(minutes)d 分钟后再试，或致电%(office)s %(phone)s。")
+                % {"minutes": decision.retry_minutes, "office": bulletin.office, "phone": bulletin.office_phone}
+            )
     stored = ""
     if photo is not None:
         checked = check_public_file(photo, allow_pdf=False)

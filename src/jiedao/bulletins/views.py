@@ -22,6 +22,7 @@ from jiedao.core.staff import neighbourhood_ids, staff_context, staff_required
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.http import no_store
 from jiedao.lib.links import qr_svg
+from jiedao.lib.ratelimit import client_address
 
 from . import selectors, services
 from .forms import AnswerForm, AttachmentForm, BulletinForm, ObjectionForm
@@ -83,10 +84,14 @@ def public_detail(request, pk):
                     why=form.cleaned_data["why"],
                     person_key=form.person_key(),
                     photo=form.cleaned_data.get("photo"),
+                    address=client_address(request),
                 )
             except services.ObjectionClosed as closed:
                 form.add_error(None, closed.message)
                 status = 409
+            except services.ObjectionRateLimited as limited:
+                form.add_error(None, limited.message)
+                status = 429
             except ValidationFailed as failed:
                 _add_errors(form, failed)
             except DomainError as refused:  # a photo that is not one
