@@ -275,3 +275,17 @@ def test_an_overdue_objection_is_marked_on_the_staff_list(client, programme):
     sign_in(client, make_staff("office", Role.REVIEWER))
     page = client.get("/staff/bulletins/").content.decode()
     assert objection.reference in page and "已超期" in page and "138****5678" in page and "13812345678" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_objections_at_once_each_get_their_own_number_and_receipt(programme):
+    from tests.conftest import run_concurrently
+
+    bulletin = BulletinFactory()
+
+    def one(index):
+        return services.objection_create(bulletin=bulletin, **{**OBJECTION, "phone": f"1381234{index:04d}"}).reference
+
+    results, errors = run_concurrently(20, one)
+    assert errors == [] and len(set(results)) == 20
+    assert Objection.objects.count() == 20 and Notice.objects.filter(event="objection_got").count() == 20

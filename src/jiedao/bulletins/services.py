@@ -22,7 +22,7 @@ import uuid
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -221,12 +221,6 @@ def bulletin_withdraw(*, bulletin: Bulletin, actor, ip: str | None = None) -> Bu
 # --- objections ----------------------------------------------------------------------------------
 
 
-def _next_reference(now: dt.datetime) -> str:
-    year = timezone.localtime(now).year
-    count = Objection.objects.filter(reference__startswith=f"YY{year}").count()
-    return f"YY{year}{count + 1:05d}"
-
-
 def objection_create(
     *,
     bulletin: Bulletin,
@@ -281,31 +275,28 @@ def objection_create(
         checked = check_public_file(photo, allow_pdf=False)
         stored = default_storage.save(f"objections/{uuid.uuid4().hex}.jpg", ContentFile(checked.content))
     try:
-        for attempt in range(5):
-            try:
-                with transaction.atomic():
-                    objection = Objection.objects.create(
-                        bulletin=bulletin, reference=_next_reference(now), name=name, phone=phone,
-                        person_key=person_key or "", person_label=person_label, what=what[:200], why=why,
-                        photo=stored, created_at=now,
-                        due_on=today + dt.timedelta(days=settings.JIEDAO_OBJECTION_ANSWER_DAYS),
-                    )  # fmt: skip
-                    notice_queue_to(
-                        phone=phone, event="objection_got", subject=objection.reference, neighbourhood_id=None,
-                        values={"reference": objection.reference, "title": bulletin.title, "due": f"{objection.due_on:%m月%d日}",
-                                "link": site_link(f"y/{objection.token}/")},
-                        now=now,
-                    )  # fmt: skip
-                    bulletin_pages_forget()
-                return objection
-            except IntegrityError:  # two objections at once took the same number: take the next
-                if attempt == 4:
-                    raise
+        with transaction.atomic():
+            objection = Objection.objects.create(
+                bulletin=bulletin, reference=f"tmp-{uuid.uuid4().hex[:16]}", name=name, phone=phone,
+                person_key=person_key or "", person_label=person_label, what=what[:200], why=why,
+                photo=stored, created_at=now,
+                due_on=today + dt.timedelta(days=settings.JIEDAO_OBJECTION_ANSWER_DAYS),
+            )  # fmt: skip
+            # The number comes from the row's id: unique however many objections arrive at once.
+            objection.reference = f"YY{today.year}{objection.pk:05d}"
+            Objection.objects.filter(pk=objection.pk).update(reference=objection.reference)
+            notice_queue_to(
+                phone=phone, event="objection_got", subject=objection.reference, neighbourhood_id=None,
+                values={"reference": objection.reference, "title": bulletin.title, "due": f"{objection.due_on:%m月%d日}",
+                        "link": site_link(f"y/{objection.token}/")},
+                now=now,
+            )  # fmt: skip
+            bulletin_pages_forget()
+        return objection
     except Exception:
         if stored:
             default_storage.delete(stored)
         raise
-    raise AssertionError("unreachable")
 
 
 def objection_answer(

@@ -614,7 +614,7 @@ def load_bulletins() -> int:
     )  # fmt: skip
     past.neighbourhoods.set(Neighbourhood.objects.filter(code="zhijiangxincun"))
     Objection.objects.create(
-        bulletin=past, reference=f"YY{today.year}00001", name="陈德明", phone="13900000002",
+        bulletin=past, reference=f"YY{today.year}00000", name="陈德明", phone="13900000002",
         what="投放点的位置", why="离3号楼窗户太近，夏天有气味。", due_on=today - dt.timedelta(days=20),
         created_at=timezone.now() - dt.timedelta(days=26), status=ObjectionStatus.ANSWERED,
         outcome=ObjectionOutcome.PARTLY, answer="投放点向东移动5米，并加装除臭设备。", answered_by=admin,
