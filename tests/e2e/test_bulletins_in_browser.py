@@ -79,3 +79,63 @@ def test_notice_and_news_pages_fit_320_to_390_px_in_both_text_sizes(live_server,
         screenshot(page, name)
     context.close()
     assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
+
+
+def test_the_renovation_office_posts_the_approved_list_and_answers_an_objection(browser, live_server, settings, tmp_path, screenshot):
+    from jiedao.core.models import Neighbourhood
+    from jiedao.intake.lifecycle import Status
+    from jiedao.intake.models import Category, Programme
+    from jiedao.notices.models import Notice
+    from jiedao.ops.demo import load_places, load_staff
+    from tests.e2e.test_back_office_in_browser import sign_in
+    from tests.factories import ApplicationFactory
+
+    settings.DATA_DIR = tmp_path
+    load_places()
+    logins = load_staff()
+    programme = Programme.objects.get(code="JGBK")
+    case = ApplicationFactory(
+        programme=programme, applicant_name="俞金娥", status=Status.APPROVED, decided_at=timezone.now(),
+        neighbourhood=Neighbourhood.objects.get(code="zhongxing"), block=programme.blocks.get(code="block-241"),
+        categories=list(Category.objects.filter(programme=programme, code__in=["dibao", "serious_illness"])),
+    )  # fmt: skip
+    page = sign_in(browser, live_server, "reviewer", logins["reviewer"], {"width": 1280, "height": 900})
+    page.get_by_role("link", name="公示", exact=True).first.click()
+    page.get_by_role("link", name="新建公示").click()
+    page.get_by_label("标题").fill("旧改特殊对象帮困补助审核结果公示")
+    page.get_by_label("名单公示（由业务数据生成）").check()
+    page.get_by_label("名单来源").select_option("hardship_approved")
+    page.get_by_label("名单期间").fill(f"{timezone.localdate():%Y-%m}")
+    page.get_by_label("负责部门").fill("街道旧改办")
+    page.get_by_label("联系电话").fill("021-56330100")
+    page.get_by_role("button", name="保存草稿").click()
+    page.get_by_text("名单预览（发布时生成）").wait_for()
+    assert "俞*娥" in page.content() and "其他困难情形" in page.content() and "重病" not in page.content()
+    screenshot(page, "staff-bulletin-preview-1280")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="发布公示").click()
+    page.get_by_text("公示已发布。").wait_for()
+
+    resident = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN").new_page()
+    resident.goto(live_server.url + "/notices/")
+    resident.get_by_role("link", name="旧改特殊对象帮困补助审核结果公示").click()
+    resident.get_by_label("对名单上哪一位有异议（可不选）").select_option(label="俞*娥 241街坊")
+    resident.get_by_label("您的姓名").fill("王秀英")
+    resident.get_by_label("您的手机号码").fill("13900000001")
+    resident.get_by_label("对什么有异议").fill("俞*娥的情况")
+    resident.get_by_label("理由").fill("她家已经不住在地块里了。")
+    resident.get_by_role("button", name="提交异议").click()
+    resident.wait_for_url("**/y/*/")
+
+    page.reload()
+    page.get_by_role("link", name=Objection.objects.get().reference).click()
+    assert "该人的补助暂缓发放" in page.content()
+    page.get_by_label("异议不成立").check()
+    page.get_by_label("书面答复").fill("经居委会上门核实，该户仍在地块内居住，符合条件。")
+    page.get_by_role("button", name="答复并短信通知异议人").click()
+    page.get_by_text("已答复，异议人会收到短信。").wait_for()
+    screenshot(page, "staff-objection-answered-1280")
+    assert Notice.objects.filter(event="objection_reply", phone="13900000001").exists()
+    resident.reload()
+    assert "该户仍在地块内居住" in resident.content()
+    assert case.reference not in resident.content()
