@@ -138,10 +138,10 @@ def _approved(programme, name, neighbourhood="yongtai", categories=("dibao",), d
 
 
 def _list_notice(**extra):
-    fields = dict(
-        status=BulletinStatus.DRAFT, kind="list", body="", list_source="hardship_approved",
-        list_period=f"{timezone.localdate():%Y-%m}", title="旧改特殊对象帮困补助审核结果公示", office="街道旧改办",
-    )  # fmt: skip
+    fields = {
+        "status": BulletinStatus.DRAFT, "kind": "list", "body": "", "list_source": "hardship_approved",
+        "list_period": f"{timezone.localdate():%Y-%m}", "title": "旧改特殊对象帮困补助审核结果公示", "office": "街道旧改办",
+    }  # fmt: skip
     return BulletinFactory(**{**fields, **extra})
 
 

@@ -9,7 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.models import Block, Neighbourhood
-from jiedao.lib.forms import LanguageColonForm, MobileField, NameField, iso_date_input, name_required_fields
+from jiedao.lib.forms import (
+    LanguageColonForm,
+    MobileField,
+    NameField,
+    iso_date_input,
+    name_required_fields,
+)
 from jiedao.lib.public_lists import list_sources
 
 from .models import BulletinKind, ObjectionOutcome

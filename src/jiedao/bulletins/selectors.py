@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from jiedao.core.staff import neighbourhood_ids
 
-from .models import Bulletin, BulletinStatus, Objection, ObjectionOutcome, ObjectionStatus
+from .models import (
+    Bulletin,
+    BulletinStatus,
+    Objection,
+    ObjectionOutcome,
+    ObjectionStatus,
+)
 
 
 def current_bulletins(today: dt.date | None = None) -> list[Bulletin]:

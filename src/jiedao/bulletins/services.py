@@ -36,9 +36,21 @@ from jiedao.lib.public_lists import list_source, public_cells_problems
 from jiedao.lib.ratelimit import Limit, Rate, address_key, rate_limit_hit
 from jiedao.lib.resident_phones import resident_phones
 from jiedao.lib.uploads import check_public_file
-from jiedao.notices.services import notice_build_to, notice_queue_to, notices_queue_built
+from jiedao.notices.services import (
+    notice_build_to,
+    notice_queue_to,
+    notices_queue_built,
+)
 
-from .models import Attachment, Bulletin, BulletinKind, BulletinStatus, Objection, ObjectionOutcome, ObjectionStatus
+from .models import (
+    Attachment,
+    Bulletin,
+    BulletinKind,
+    BulletinStatus,
+    Objection,
+    ObjectionOutcome,
+    ObjectionStatus,
+)
 from .page_cache import bulletin_pages_forget
 
 AUDIT_SAVE = "bulletin_save"

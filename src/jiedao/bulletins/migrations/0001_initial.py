@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import jiedao.lib.links
 from django.conf import settings
 from django.db import migrations, models
+
+import jiedao.lib.links
 
 
 class Migration(migrations.Migration):
