@@ -54,6 +54,7 @@ def test_the_current_notices_show_a_countdown_and_past_ones_are_archived(client)
     BulletinFactory(title="最后一天的公示", ends_on=today)
     BulletinFactory(title="上个月的公示", starts_on=today - dt.timedelta(days=40), ends_on=today - dt.timedelta(days=33))
     BulletinFactory(title="还在起草的公示", status=BulletinStatus.DRAFT)
+    BulletinFactory(title="下周的公示", starts_on=today + dt.timedelta(days=7), ends_on=today + dt.timedelta(days=14))
 
     page = client.get("/notices/").content.decode()
     assert "电梯承诺书公示" in page and "公示期还有 3 天" in page
@@ -61,6 +62,7 @@ def test_the_current_notices_show_a_countdown_and_past_ones_are_archived(client)
     current, archive = page.split("往期公示")
     assert "上个月的公示" in archive and "上个月的公示" not in current
     assert "还在起草的公示" not in page
+    assert "即将公示" in current and "下周的公示" in current.split("即将公示")[1]
     english = client.get("/en/notices/").content.decode()
     assert "3 days left to object" in english
 

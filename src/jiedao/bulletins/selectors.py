@@ -29,6 +29,16 @@ def current_bulletins(today: dt.date | None = None) -> list[Bulletin]:
     )
 
 
+def upcoming_bulletins(today: dt.date | None = None) -> list[Bulletin]:
+    """Published notices whose period has not begun: shown, so nobody is surprised, with their start."""
+    today = today or timezone.localdate()
+    return list(
+        Bulletin.objects.filter(status=BulletinStatus.PUBLISHED, starts_on__gt=today)
+        .only("pk", "title", "office", "starts_on", "ends_on")
+        .order_by("starts_on", "pk")
+    )
+
+
 def archived_bulletins(today: dt.date | None = None, limit: int = 50) -> list[Bulletin]:
     today = today or timezone.localdate()
     return list(

@@ -48,7 +48,13 @@ def public_list(request):
         for bulletin in current:
             bulletin.left = bulletin.days_left(today)
         return render(
-            request, "bulletins/list.html", {"current": current, "archived": selectors.archived_bulletins(today)}
+            request,
+            "bulletins/list.html",
+            {
+                "current": current,
+                "upcoming": selectors.upcoming_bulletins(today),
+                "archived": selectors.archived_bulletins(today),
+            },
         )
 
     return cached_bulletin_page(request, "list", page)
