@@ -423,3 +423,41 @@ def rating_invitation(**overrides):
     from jiedao.ratings.services import invitation_create
 
     return invitation_create(case_ended_event(**overrides))
+# --- public notices (公示) and news -----------------------------------------------------------------
+
+
+class BulletinFactory(DjangoModelFactory):
+    """A published text notice of the 旧改办, in its period (started yesterday, ends in three days);
+    ``status="draft"`` for one still being written; neighbourhoods with ``neighbourhoods=[...]``."""
+
+    class Meta:
+        model = "bulletins.Bulletin"
+        skip_postgeneration_save = True
+
+    title = "光机小区加装电梯施工管理承诺书公示"
+    body = "为保障加装电梯施工期间居民安全，现将施工管理承诺书公示如下。"
+    kind = "text"
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=1))
+    ends_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=3))
+    office = "社区自治办"
+    office_phone = "021-56330199"
+    status = "published"
+    published_at = factory.LazyFunction(timezone.now)
+    created_by = factory.SubFactory(UserFactory, is_staff=True)
+
+    neighbourhoods = _set_many("neighbourhoods")
+
+
+class ArticleFactory(DjangoModelFactory):
+    """A published article of 社区党建办, dated today."""
+
+    class Meta:
+        model = "news.Article"
+
+    title = "党心如初 使命在肩"
+    office = "社区党建办"
+    body = "3月23日，街道机关党支部第一党小组和芷江新村居民区党组织联合开展主题党日活动。\n\n共有40余位党员参与此次活动。"
+    dated = factory.LazyFunction(timezone.localdate)
+    status = "published"
+    published_at = factory.LazyFunction(timezone.now)
+    author = factory.SubFactory(UserFactory, is_staff=True)

@@ -18,6 +18,7 @@ Modules, in the order of a full run:
   cli             arguments, `--only` selection, the run itself (entry: bench/run.py)
   photo_pipeline  photo_pipeline_per_s: process_photo vs Pillow alone, in-process
   public          the public server: status_lookup_rps, home_rps, status_form_rps, then the three below
+  bulletins       notice_page_rps: the current public notices page (/notices/) vs /healthz
   slow_clients    slow_clients_p95_ratio: an ordinary page with 200 trickling connections attached
   submit          submit_photos_per_s: 12 MP submissions vs Pillow alone on every core
   surge           surge_error_rate, surge_database_locked: 200 residents submitting at once

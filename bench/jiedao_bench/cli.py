@@ -46,7 +46,8 @@ ONLY = {
     "surge_error_rate": ("public", ("surge",)),
     "signup_rps": ("public", ("activities",)),
     "checkin_p95_ms": ("public", ("activities",)),
-    "public": ("public", ("status", "activities", "slow", "submit", "surge")),
+    "notice_page_rps": ("public", ("bulletins",)),
+    "public": ("public", ("status", "activities", "bulletins", "slow", "submit", "surge")),
     "city_scale": ("city_scale", ("city", "notices")),
     "notices_per_s": ("city_scale", ("notices",)),
     **{name: ("city_scale", ("city",)) for name in CITY_SCALE_METRICS if not name.startswith("notices")},
@@ -92,7 +93,7 @@ def main() -> int:
         "photo_pipeline": lambda: bench_photo_pipeline(profile),
         "rosters": lambda: bench_rosters(profile),
         "ratings": lambda: bench_ratings(profile),
-        "public": lambda: bench_public(profile, parts or ("status", "activities", "slow", "submit", "surge")),
+        "public": lambda: bench_public(profile, parts or ("status", "activities", "bulletins", "slow", "submit", "surge")),
         "city_scale": lambda: bench_city_scale(profile, databases, parts or ("city", "notices")),
     }
     for name, bench in benches.items():

@@ -30,6 +30,7 @@ GOALS = {
     "signup_rps": (">=", 0.3),
     "signup_errors_or_overbooked": ("<=", 0, "value"),
     "checkin_p95_ms": ("<=", 100, "value"),
+    "notice_page_rps": (">=", 0.45),
     "reminders_queue_s": ("<=", 10, "value"),
     "reminders_lost_or_twice": ("<=", 0, "value"),
     "working_days_ms": ("<=", 1000, "value"),  # the baseline is the rate of 1,000,000 in 10 minutes

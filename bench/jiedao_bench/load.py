@@ -218,6 +218,8 @@ def page_loadgen(spec: dict) -> dict:
                     conn.request("GET", "/status/", headers={"Cookie": headers["cookie"]})
                 elif kind == "home":
                     conn.request("GET", "/", headers={"Cookie": headers["cookie"]})
+                elif kind == "page":  # any public page: spec["path"], checked for spec["expect"]
+                    conn.request("GET", spec["path"], headers={"Cookie": headers["cookie"]})
                 else:
                     conn.request("GET", "/healthz", headers={"Cookie": headers["cookie"]})
                 response = conn.getresponse()
@@ -234,6 +236,8 @@ def page_loadgen(spec: dict) -> dict:
                     failure = "case not shown"
                 elif kind == "home" and "帮困".encode() not in page:
                     failure = "programme not shown"
+                elif kind == "page" and spec["expect"].encode() not in page:
+                    failure = "content not shown"
                 else:
                     failure = None
             except (OSError, http.client.HTTPException) as exc:

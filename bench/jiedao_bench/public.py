@@ -17,6 +17,7 @@ from __future__ import annotations
 import subprocess
 
 from .activities import activity_rows
+from .bulletins import notice_page_rows
 from .load import merge_phases, timed_loadgen
 from .server import jiedao, makefile_run_settings, shell_json, workspace
 from .slow_clients import SLOW_CLIENTS, slow_clients_rows
@@ -33,7 +34,9 @@ _DEMO_PAIRS = (
 )
 
 
-def bench_public(profile: dict, parts: tuple[str, ...] = ("status", "activities", "slow", "submit", "surge")) -> list[dict]:
+def bench_public(
+    profile: dict, parts: tuple[str, ...] = ("status", "activities", "bulletins", "slow", "submit", "surge")
+) -> list[dict]:
     """One real server over SQLite and the demo data, for what residents do: the status lookup,
     submitting with 12 MP photos, and a surge of 200 residents submitting at once."""
     rows = []
@@ -49,6 +52,9 @@ def bench_public(profile: dict, parts: tuple[str, ...] = ("status", "activities"
         if "activities" in parts:
             print("[bench]   activity sign-ups and check-ins vs /healthz ...", flush=True)
             rows += activity_rows(server, port, ws.env, profile, demo["vendor"])
+        if "bulletins" in parts:
+            print("[bench]   the current notices page vs /healthz ...", flush=True)
+            rows += notice_page_rows(server, port, ws.env, profile, demo["vendor"])
         if "slow" in parts:
             print(f"[bench]   an ordinary page with {SLOW_CLIENTS} slow clients attached ...", flush=True)
             rows += slow_clients_rows(server, port, demo, profile)

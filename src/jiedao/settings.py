@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "jiedao.activities",
     "jiedao.rosters",
     "jiedao.ratings",
+    "jiedao.bulletins",
+    "jiedao.news",
     "jiedao.review",
     "jiedao.notices",
     "jiedao.reports",
@@ -613,3 +615,19 @@ JIEDAO_RETENTION_DAYS = int(os.environ.get("JIEDAO_RETENTION_DAYS", "1095"))
 JIEDAO_AUDIT_KEEP_DAYS = int(os.environ["JIEDAO_AUDIT_KEEP_DAYS"]) if os.environ.get("JIEDAO_AUDIT_KEEP_DAYS") else None
 if JIEDAO_AUDIT_KEEP_DAYS is not None and JIEDAO_AUDIT_KEEP_DAYS < 180:
     raise ImproperlyConfigured("JIEDAO_AUDIT_KEEP_DAYS must be at least 180 (days).")
+
+# Public notices (公示, jiedao.bulletins) and community news (jiedao.news).
+# Days an office has to answer an objection in writing.
+JIEDAO_OBJECTION_ANSWER_DAYS = int(os.environ.get("JIEDAO_OBJECTION_ANSWER_DAYS", "7"))
+# Largest attachment of a notice or photo of an article / objection, in megabytes.
+JIEDAO_BULLETIN_ATTACHMENT_MB = int(os.environ.get("JIEDAO_BULLETIN_ATTACHMENT_MB", "10"))
+# The subsidy's standard amount, shown on the approved list before the payment is recorded.
+JIEDAO_HARDSHIP_STANDARD_AMOUNT = os.environ.get("JIEDAO_HARDSHIP_STANDARD_AMOUNT", "3000.00")
+# SMS pushes of a notice to the residents concerned: at most this many phones per notice.
+JIEDAO_NOTICE_PUSH_LIMIT = int(os.environ.get("JIEDAO_NOTICE_PUSH_LIMIT", "2000"))
+# An answered objection keeps the objector's name, phone and photo this many days, then they go
+# (the worker's loop); what was objected to, the outcome and the answer stay.
+# Objections from one client address (seconds:count): each sends an SMS to the phone typed.
+JIEDAO_OBJECTION_ADDRESS_LIMITS = os.environ.get("JIEDAO_OBJECTION_ADDRESS_LIMITS", "3600:10,86400:30")
+JIEDAO_OBJECTION_RETENTION_DAYS = int(os.environ.get("JIEDAO_OBJECTION_RETENTION_DAYS", "365"))
+JIEDAO_WORKER_EXTRA_ROUNDS = [*JIEDAO_WORKER_EXTRA_ROUNDS, "jiedao.bulletins.services.objections_anonymise"]

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from jiedao.activities.urls import staff_urlpatterns as activities_staff
 from jiedao.api.api import api as partner_api
 from jiedao.ratings.urls import staff_urlpatterns as ratings_staff
+from jiedao.bulletins.urls import staff_urlpatterns as bulletins_staff
+from jiedao.news.urls import staff_urlpatterns as news_staff
 from jiedao.rosters.urls import staff_urlpatterns as rosters_staff
 from jiedao.core.views import healthz
 from jiedao.notices.urls import receipt_urlpatterns as notice_receipts
@@ -34,11 +36,15 @@ urlpatterns = [
         path("staff/activities/", include((activities_staff, "activities_staff"))),
         path("staff/rosters/", include((rosters_staff, "rosters_staff"))),
         path("staff/ratings/", include((ratings_staff, "ratings_staff"))),
+        path("staff/bulletins/", include((bulletins_staff, "bulletins_staff"))),
+        path("staff/news/", include((news_staff, "news_staff"))),
         path("staff/", include("jiedao.review.urls")),
         path("staff/", include("jiedao.reports.urls")),
         path("", include("jiedao.activities.urls")),
         path("", include("jiedao.rosters.urls")),
         path("", include("jiedao.ratings.urls")),
+        path("", include("jiedao.bulletins.urls")),
+        path("", include("jiedao.news.urls")),
         path("", include("jiedao.intake.urls")),
         prefix_default_language=False,
     ),

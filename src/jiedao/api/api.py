@@ -20,7 +20,7 @@ from typing import Annotated
 
 from django.http import Http404, HttpRequest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Query
 from ninja import Status as HttpStatus
@@ -33,6 +33,7 @@ from jiedao.activities import selectors as activity_selectors
 from jiedao.activities import services as activity_services
 from jiedao.activities.models import Activity, SignupStatus
 from jiedao.ratings import selectors as rating_selectors
+from jiedao.bulletins import selectors as bulletin_selectors
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.models import AuditAction
 from jiedao.intake import access
@@ -57,6 +58,7 @@ from jiedao.lib.errors import (
     ValidationFailed,
 )
 from jiedao.lib.normalize import normalize_reference
+from jiedao.news import selectors as news_selectors
 from jiedao.reports.selectors import programme_stats
 
 from . import schemas
@@ -635,3 +637,28 @@ def activity_signup(request, code: str, body: schemas.SignupIn):
             "link": request.build_absolute_uri(reverse("activities:signup", args=[signup.token])),
         },
     )
+
+
+# Public notices (公示) and community news: what a partner platform may show beside its own pages.
+
+
+@api.get("/bulletins", response={200: list[schemas.BulletinOut], **ERRORS}, summary="Public notices in their objection period")
+def bulletins(request):
+    today = timezone.localdate()
+    return [
+        {
+            "id": b.pk, "title": b.title, "office": b.office, "office_phone": b.office_phone, "starts_on": b.starts_on,
+            "ends_on": b.ends_on, "days_left": b.days_left(today),
+            "url": request.build_absolute_uri(reverse("bulletins:detail", args=[b.pk])),
+        }  # fmt: skip
+        for b in bulletin_selectors.current_bulletins(today)
+    ]
+
+
+@api.get("/news", response={200: list[schemas.ArticleOut], **ERRORS}, summary="The latest published community news")
+def news(request):
+    return [
+        {"id": a.pk, "title": a.title, "dated": a.dated, "office": a.office,
+         "url": request.build_absolute_uri(reverse("news:detail", args=[a.pk]))}  # fmt: skip
+        for a in news_selectors.published().order_by("-dated", "-pk")[:30]
+    ]

@@ -204,3 +204,22 @@ class StatsOut(Schema):
     by_channel: dict[str, int]
     by_day: list[DayOut]
     median_days_to_decision: float | None
+
+
+class BulletinOut(Schema):
+    id: int
+    title: str
+    office: str
+    office_phone: str
+    starts_on: dt.date
+    ends_on: dt.date = Field(description="the last day objections are taken")
+    days_left: int = Field(description="days after today still in the period (0: today is the last day)")
+    url: str = Field(description="the public page, where anyone may object")
+
+
+class ArticleOut(Schema):
+    id: int
+    title: str
+    dated: dt.date
+    office: str
+    url: str

@@ -13,6 +13,15 @@ class IntakeConfig(AppConfig):
 
         service_type_register(HARDSHIP)
 
+        # The approved applicants' list that a public notice (公示) may show (public_list.py).
+        from jiedao.lib.public_lists import list_source_register
+        from jiedao.lib.resident_phones import resident_phone_source_register
+
+        from .public_list import APPROVED_LIST, resident_phones
+
+        list_source_register(APPROVED_LIST)
+        resident_phone_source_register(resident_phones)
+
         # Who acts when a case changes, inside the writing transaction (events.py says why).
         from .endings import case_ended_on_case_event
         from .events import case_events

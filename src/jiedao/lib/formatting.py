@@ -32,3 +32,14 @@ def parenthesised(text) -> str:
 # What an anonymised person is called wherever a name was (cases, sign-ups, volunteers): stored
 # data, so one fixed Chinese word.
 ANONYMISED_NAME = "已匿名"
+
+
+def mask_name(name: str) -> str:
+    """A name as a public list may show it: the first and last characters, the middle masked
+    (俞阿娥 → 俞*娥, 王芳 → 王*, 买买提·艾力 → 买****力)."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

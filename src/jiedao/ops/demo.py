@@ -561,6 +561,112 @@ def load_ratings() -> int:
             )  # fmt: skip
         made += 1
     return made
+def _demo_photo(seed: int) -> bytes:
+    """A plain picture standing in for a newsletter photo (the seed has the captions, not the images)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (960, 600), (200 - seed * 20, 90 + seed * 15, 60 + seed * 25))
+    draw = ImageDraw.Draw(image)
+    for step in range(0, 960, 48):
+        draw.line([(step, 600), (step + 300, 0)], fill=(255, 255, 255), width=3)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def load_news() -> int:
+    """The newsletter's five articles (ops/newsletter.py, from the seed) as published news of April
+    2020, one printable issue, with a stand-in photo under each printed caption."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from jiedao.news.models import Article, ArticleStatus
+    from jiedao.news.services import photo_add
+
+    from .newsletter import ARTICLES
+
+    editor = get_user_model().objects.get(username="admin")
+    created = 0
+    for index, item in enumerate(ARTICLES):
+        if Article.objects.filter(title=item["title"]).exists():
+            continue
+        dated = dt.date.fromisoformat(item["dated"])
+        article = Article.objects.create(
+            title=item["title"], subtitle=item["subtitle"], office=item["office"], dated=dated,
+            body="\n\n".join(item["paragraphs"]), status=ArticleStatus.PUBLISHED, author=editor, published_by=editor,
+            published_at=timezone.make_aware(dt.datetime.combine(dated, dt.time(9))),
+        )  # fmt: skip
+        for caption in item["captions"]:
+            photo_add(article=article, upload=SimpleUploadedFile("photo.jpg", _demo_photo(index)), caption=caption)
+        created += 1
+    return created
+
+
+ELEVATOR_COMMITMENTS = (
+    "光机小区加装电梯工程复工在即。为保障施工期间居民的安全和健康，居民区党总支、居委会与业委会、物业一起制定了"
+    "《加装电梯施工管理承诺书》和《加装电梯施工人员管理承诺书》，并组建了“加装电梯防疫小组”，现予以公示。\n"
+    "一、施工企业建立现场施工人员进出登记制度，每日接受居民区测温，员工健康状况每日登记、报告。\n"
+    "二、施工人员凭小区出入证进出，不在小区内聚集，工地围挡、材料堆放规范有序。\n"
+    "三、施工时间为每日8:00至17:00，午间和夜间不进行有噪音的作业。\n"
+    "居民对承诺书内容有意见的，可在公示期内在本页提出异议，或致电社区自治办。"
+)
+
+
+def load_bulletins() -> int:
+    """Three notices: the elevator project's commitments (光机, in its period), the subsidy's
+    approved applicants of the latest month with approvals (a list made from the cases, published
+    through the same checks), and a past notice with an answered objection for the archive."""
+    from jiedao.bulletins.models import Bulletin, BulletinKind, BulletinStatus, Objection, ObjectionOutcome, ObjectionStatus
+    from jiedao.bulletins.services import bulletin_publish, bulletin_save
+
+    if Bulletin.objects.exists():
+        return 0
+    admin = get_user_model().objects.get(username="admin")
+    reviewer = get_user_model().objects.get(username="reviewer")
+    today = timezone.localdate()
+    guangji = Neighbourhood.objects.filter(code="guangji")
+    elevator = bulletin_save(
+        actor=admin,
+        fields={
+            "title": "光机小区加装电梯施工管理承诺书公示", "body": ELEVATOR_COMMITMENTS, "kind": BulletinKind.TEXT,
+            "starts_on": today - dt.timedelta(days=2), "ends_on": today + dt.timedelta(days=3),
+            "office": "社区自治办", "office_phone": "021-56330104",
+        },
+        neighbourhoods=guangji,
+    )  # fmt: skip
+    bulletin_publish(bulletin=elevator, actor=admin)
+    created = 1
+    latest = (
+        Application.objects.filter(status__in=("approved", "paid"), decided_at__isnull=False).order_by("-decided_at").first()
+    )
+    if latest is not None:
+        month = timezone.localtime(latest.decided_at)
+        results = bulletin_save(
+            actor=reviewer,
+            fields={
+                "title": f"旧改特殊对象帮困补助审核结果公示（{month:%Y年%-m月}）",
+                "body": "经居委会初审、街道旧改办复核，下列申请人符合旧改特殊对象帮困补助条件，现予公示。",
+                "kind": BulletinKind.LIST, "list_source": "hardship_approved", "list_period": f"{month:%Y-%m}",
+                "starts_on": today - dt.timedelta(days=1), "ends_on": today + dt.timedelta(days=6),
+                "office": "街道旧改办", "office_phone": "021-56330100",
+            },
+        )  # fmt: skip
+        bulletin_publish(bulletin=results, actor=reviewer)
+        created += 1
+    past = Bulletin.objects.create(
+        title="芷江新村垃圾箱房改造方案公示", body="芷江新村3号垃圾箱房将改造为定时定点投放点，方案公示如下。",
+        starts_on=today - dt.timedelta(days=30), ends_on=today - dt.timedelta(days=23), office="芷江新村居委会",
+        office_phone="021-56330101", status=BulletinStatus.PUBLISHED, created_by=admin, published_by=admin,
+        published_at=timezone.now() - dt.timedelta(days=30),
+    )  # fmt: skip
+    past.neighbourhoods.set(Neighbourhood.objects.filter(code="zhijiangxincun"))
+    Objection.objects.create(
+        bulletin=past, reference=f"YY{today.year}00000", name="陈德明", phone="13900000002",
+        what="投放点的位置", why="离3号楼窗户太近，夏天有气味。", due_on=today - dt.timedelta(days=20),
+        created_at=timezone.now() - dt.timedelta(days=26), status=ObjectionStatus.ANSWERED,
+        outcome=ObjectionOutcome.PARTLY, answer="投放点向东移动5米，并加装除臭设备。", answered_by=admin,
+        answered_at=timezone.now() - dt.timedelta(days=22),
+    )  # fmt: skip
+    return created + 1
 
 
 def demo_load(*, with_samples: bool = True) -> dict:
@@ -573,5 +679,7 @@ def demo_load(*, with_samples: bool = True) -> dict:
         load_activities()
         load_rosters()
         load_ratings()
+        load_bulletins()
+        load_news()
     tallies_rebuild()  # also brings the counts of data loaded before the tallies existed up to date
     return {"programme": programme, "logins": logins, "samples_created": created}
