@@ -32,6 +32,7 @@ from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.forms import clean_person
 from jiedao.lib.links import site_link
+from jiedao.lib.payment_holds import payment_hold_lock
 from jiedao.lib.public_lists import list_source, public_cells_problems
 from jiedao.lib.ratelimit import Limit, Rate, address_key, rate_limit_hit
 from jiedao.lib.resident_phones import resident_phones
@@ -288,6 +289,8 @@ def objection_create(
         stored = default_storage.save(f"objections/{uuid.uuid4().hex}.jpg", ContentFile(checked.content))
     try:
         with transaction.atomic():
+            if person_key:  # a payment to this person at this instant is decided before or after, never beside
+                payment_hold_lock([person_key])
             objection = Objection.objects.create(
                 bulletin=bulletin, reference=f"tmp-{uuid.uuid4().hex[:16]}", name=name, phone=phone,
                 person_key=person_key or "", person_label=person_label, what=what[:200], why=why,

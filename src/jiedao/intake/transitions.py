@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from jiedao.core.audit import audit_record
 from jiedao.core.models import AuditAction
 from jiedao.lib.errors import DomainError, ValidationFailed
-from jiedao.lib.payment_holds import payment_hold_reason
+from jiedao.lib.payment_holds import payment_hold_lock, payment_hold_reason
 
 from .events import CaseEvent, CaseEventKind, case_events
 from .lifecycle import Action, Status
@@ -93,6 +93,8 @@ def application_transition(
                 _("这份申请刚刚已被别人处理，现在的状态是“%(status)s”。请刷新页面后再看。")
                 % {"status": case.status_label}
             )
+        if action == Action.RECORD_PAYMENT:
+            payment_hold_lock([case.reference, case.id_number_hash])
         if action == Action.RECORD_PAYMENT and (held := payment_hold_reason([case.reference, case.id_number_hash])):
             # An open objection to a public notice naming this person, for example (lib.payment_holds).
             raise IllegalTransition(_("这笔补助暂缓发放：%(reason)s 处理完毕后才能登记发放。") % {"reason": held})

@@ -10,6 +10,7 @@ payment, inside its transaction.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 
 PaymentHold = Callable[[Iterable[str]], "str | None"]
@@ -36,3 +37,22 @@ def payment_hold_reason(keys: Iterable[str]) -> str | None:
         if reason:
             return str(reason)
     return None
+
+
+def payment_hold_lock(keys: Iterable[str]) -> None:
+    """Inside a transaction: wait for, then keep until commit, the right to pay or to hold these
+    persons. The payer calls it before asking ``payment_hold_reason``, a holding service before it
+    writes its hold; so an objection and a payment arriving at the same instant cannot both miss
+    each other (the payment sees the objection, or the objection comes after the payment).
+
+    PostgreSQL: a transaction-scoped advisory lock per key, taken in sorted order (no deadlock
+    between two callers). SQLite: nothing to do, a write transaction already has the database to
+    itself (``BEGIN IMMEDIATE``)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    ids = sorted({int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True) for key in keys if key})
+    with connection.cursor() as cursor:
+        for lock_id in ids:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
