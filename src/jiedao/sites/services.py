@@ -22,6 +22,8 @@ retention. Views, the API, commands and tests all call these.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import logging
 import uuid
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from stdnum.cn import uscc
@@ -488,6 +491,82 @@ def refusal_close(*, refusal: Refusal, note: str, actor, ip: str | None = None, 
         refusal.save(update_fields=["closed_at", "closed_by", "note"])
         audit_record(actor=actor, action=AUDIT_REFUSAL_CLOSE, reference=refusal.reference, ip=ip)
     return refusal
+
+
+def _parse_phone_time(value):
+    if not value:
+        return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = parse_datetime(str(value))
+        except ValueError:
+            return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+def gate_record_one(site: Site, item, *, source, actor, gate: str = "") -> dict:
+    """One entry of a batch, as the sync endpoint and the API answer it."""
+    if not isinstance(item, dict):
+        return {"key": None, "status": "invalid", "errors": {"entry": [_("格式不正确。")]}}
+    key = item.get("key")
+    try:
+        elapsed = float(item.get("elapsed_s") or 0)
+    except (TypeError, ValueError):
+        elapsed = 0.0
+    try:
+        answer = gate_entry_record(
+            site=site, key=key, pass_text=str(item.get("pass") or ""), direction=str(item.get("direction") or ""),
+            temperature=item.get("temperature"), health_code=str(item.get("health_code") or "green"),
+            phone_at=_parse_phone_time(item.get("phone_at")), elapsed_seconds=elapsed,
+            source=source or (Source.OFFLINE if elapsed > 30 else Source.PAGE), gate=gate, actor=actor,
+        )  # fmt: skip
+    except ValidationFailed as failed:
+        return {"key": key, "status": "invalid", "errors": {f: [str(m) for m in ms] for f, ms in failed.errors.items()}}
+    except DomainError as error:
+        return {"key": key, "status": "conflict", "code": error.code, "message": str(error.message)}
+    entry = answer.entry
+    return {
+        "key": str(entry.key),
+        "status": "ok",
+        "created": answer.created,
+        "outcome": entry.outcome,
+        "reason": entry.reason,
+        "message": str(answer.message),
+        "at": timezone.localtime(entry.at).isoformat(),
+        "worker": entry.worker.name if entry.worker_id else "",
+    }
+
+
+
+def gate_pin_mark(site: Site) -> str:
+    """Changes with the site's gate PIN: what a gate phone's cookie and a device key carry, so a
+    new PIN closes every gate phone and device of the site."""
+    message = f"gate:{site.pk}:{site.gate_pin}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:12]
+
+
+DEVICE_SALT = "jiedao.sites.device"
+
+
+def device_key(site: Site) -> str:
+    """The key a gate device sends to the API (``Authorization: Bearer <key>``): signed by the
+    server for this site and its current PIN."""
+    return signing.dumps({"site": site.pk, "pin": gate_pin_mark(site)}, salt=DEVICE_SALT, compress=False)
+
+
+def device_site(key: str) -> Site | None:
+    try:
+        payload = signing.loads(key or "", salt=DEVICE_SALT)
+        site = Site.objects.get(pk=int(payload["site"]))
+    except (signing.BadSignature, KeyError, TypeError, ValueError, Site.DoesNotExist):
+        return None
+    if not hmac.compare_digest(str(payload.get("pin", "")), gate_pin_mark(site)) or site.status == SiteStatus.FINISHED:
+        return None
+    return site
 
 
 # --- commitments ---------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ changing the PIN closes every gate phone of the site.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 import uuid
@@ -23,7 +22,6 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -55,8 +53,7 @@ def _add_errors(form, failed: ValidationFailed) -> None:
 # --- the gate phone ------------------------------------------------------------------------------
 
 
-def _pin_mark(site: Site) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"gate:{site.pk}:{site.gate_pin}".encode(), hashlib.sha256).hexdigest()[:12]
+_pin_mark = services.gate_pin_mark
 
 
 def gate_site(request) -> Site | None:
@@ -147,18 +144,6 @@ def gate_close(request):
     return response
 
 
-def _parse_phone_time(value):
-    if not value:
-        return None
-    try:
-        parsed = parse_datetime(str(value))
-    except ValueError:
-        return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed)
-    return parsed
-
-
 def gate_sync(request):
     """The gate page's script sends what it recorded (at once, or later from an offline phone):
     ``{"entries": [{key, pass, temperature, health_code, direction, phone_at, elapsed_s}]}``.
@@ -174,40 +159,7 @@ def gate_sync(request):
             raise ValueError
     except (ValueError, AttributeError):
         return JsonResponse({"code": "unreadable", "message": _("请求内容无法读取。")}, status=400)
-    return JsonResponse({"results": [gate_record_one(site, item, source=None, actor=request.user) for item in entries]})
-
-
-def gate_record_one(site: Site, item, *, source, actor, gate: str = "") -> dict:
-    """One entry of a batch, as the sync endpoint and the API answer it."""
-    if not isinstance(item, dict):
-        return {"key": None, "status": "invalid", "errors": {"entry": [_("格式不正确。")]}}
-    key = item.get("key")
-    try:
-        elapsed = float(item.get("elapsed_s") or 0)
-    except (TypeError, ValueError):
-        elapsed = 0.0
-    try:
-        answer = services.gate_entry_record(
-            site=site, key=key, pass_text=str(item.get("pass") or ""), direction=str(item.get("direction") or ""),
-            temperature=item.get("temperature"), health_code=str(item.get("health_code") or "green"),
-            phone_at=_parse_phone_time(item.get("phone_at")), elapsed_seconds=elapsed,
-            source=source or (Source.OFFLINE if elapsed > 30 else Source.PAGE), gate=gate, actor=actor,
-        )  # fmt: skip
-    except ValidationFailed as failed:
-        return {"key": key, "status": "invalid", "errors": {f: [str(m) for m in ms] for f, ms in failed.errors.items()}}
-    except DomainError as error:
-        return {"key": key, "status": "conflict", "code": error.code, "message": str(error.message)}
-    entry = answer.entry
-    return {
-        "key": str(entry.key),
-        "status": "ok",
-        "created": answer.created,
-        "outcome": entry.outcome,
-        "reason": entry.reason,
-        "message": str(answer.message),
-        "at": timezone.localtime(entry.at).isoformat(),
-        "worker": entry.worker.name if entry.worker_id else "",
-    }
+    return JsonResponse({"results": [services.gate_record_one(site, item, source=None, actor=request.user) for item in entries]})
 
 
 def gate_crew(request):
@@ -372,6 +324,7 @@ def staff_detail(request, code):
                 "status_form": StatusForm(initial={"status": site.status}),
                 "join_url": request.build_absolute_uri(reverse("sites:join", args=[site.join_token])),
                 "gate_url": request.build_absolute_uri(reverse("sites:gate")),
+                "device_key": services.device_key(site) if may_manage else "",
                 "commitments": site.commitments.all(),
                 **staff_context(request),
             },
