@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -67,26 +67,28 @@ class Figures:
     kept: bool = True  # False: the entries are gone, these are the day's kept counts
 
 
-def _last_direction_by_worker(entries) -> dict[int, str]:
-    last: dict[int, str] = {}
-    for worker_id, direction in entries.filter(outcome=Outcome.ADMITTED, worker__isnull=False).order_by("at", "id").values_list(
-        "worker_id", "direction"
-    ):
-        last[worker_id] = direction
-    return last
-
-
 def on_site_worker_ids(site: Site, day: dt.date) -> list[int]:
-    return [w for w, direction in _last_direction_by_worker(day_entries(site, day)).items() if direction == Direction.IN]
+    """Workers whose last admitted record of the day is an entry (grouped in the database)."""
+    rows = (
+        day_entries(site, day)
+        .filter(outcome=Outcome.ADMITTED, worker__isnull=False)
+        .values("worker_id")
+        .annotate(last_in=Max("at", filter=Q(direction=Direction.IN)), last_out=Max("at", filter=Q(direction=Direction.OUT)))
+    )
+    return sorted(r["worker_id"] for r in rows if r["last_in"] and (r["last_out"] is None or r["last_in"] > r["last_out"]))
 
 
 def missed_check_worker_ids(site: Site, day: dt.date) -> list[int]:
     """Workers seen at the gate that day (an exit recorded) without an admitted entry with a
     temperature: they came in past the gate, unchecked."""
-    entries = day_entries(site, day).filter(outcome=Outcome.ADMITTED, worker__isnull=False)
-    seen = set(entries.values_list("worker_id", flat=True))
-    checked = set(entries.filter(direction=Direction.IN, temperature__isnull=False).values_list("worker_id", flat=True))
-    return sorted(seen - checked)
+    rows = (
+        day_entries(site, day)
+        .filter(outcome=Outcome.ADMITTED, worker__isnull=False)
+        .values("worker_id")
+        .annotate(checked=Count("id", filter=Q(direction=Direction.IN, temperature__isnull=False)))
+        .filter(checked=0)
+    )
+    return sorted(r["worker_id"] for r in rows)
 
 
 def day_figures(site: Site, day: dt.date) -> Figures:
