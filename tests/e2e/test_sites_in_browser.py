@@ -108,3 +108,25 @@ def test_site_pages_fit_320_to_390_px_in_both_text_sizes(live_server, browser, s
     context.close()
     assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
     assert dt.date.today() and timezone.now()
+
+
+def test_the_responsible_worker_reads_the_demo_site_on_a_desk(live_server, browser, settings, tmp_path, screenshot):
+    from jiedao.ops.demo import load_places, load_sites, load_staff
+    from tests.e2e.test_back_office_in_browser import sign_in
+
+    settings.DATA_DIR = tmp_path
+    load_places()
+    logins = load_staff()
+    load_sites()
+    page = sign_in(browser, live_server, "worker_zx", logins["worker_zx"], {"width": 1280, "height": 900})
+    page.goto(live_server.url + "/staff/sites/")
+    page.get_by_role("link", name="光机小区加装电梯").click()
+    page.get_by_text("今天进场 8 人").wait_for()
+    screenshot(page, "sites-staff-detail")
+    page.get_by_role("link", name="施工人员和出入证").click()
+    page.get_by_role("button", name="收回").first.wait_for()
+    screenshot(page, "sites-staff-crew")
+    page.get_by_role("link", name="拒绝进场").first.click()
+    page.get_by_text("已处理").wait_for()
+    screenshot(page, "sites-staff-refusals")
+    page.context.close()
