@@ -208,7 +208,17 @@ def test_a_refusal_is_closed_only_with_a_note(site):
     with pytest.raises(ValidationFailed) as empty:
         services.refusal_close(refusal=refusal, note="  ", actor=site.responsible)
     assert "请写下处理情况" in empty.value.errors["note"][0]
-    services.refusal_close(refusal=refusal, note="已复测36.9℃，送回宿舍休息，明天再测", actor=site.responsible)
+    from jiedao.lib.case_endings import case_ended
+
+    ended = []
+    case_ended.subscribe(ended.append)
+    try:
+        services.refusal_close(refusal=refusal, note="已复测36.9℃，送回宿舍休息，明天再测", actor=site.responsible)
+    finally:
+        case_ended.unsubscribe(ended.append)
+    assert [(e.service, e.case_key, e.phone, e.handler_id) for e in ended] == [
+        ("site_refusal", refusal.reference, "13600000001", site.responsible.pk)
+    ]
     refusal.refresh_from_db()
     assert refusal.closed_at and refusal.closed_by == site.responsible
     with pytest.raises(DomainError):

@@ -197,3 +197,16 @@ def test_a_commitment_is_attached_as_a_pdf_and_served_only_to_staff(client, site
     assert "加装电梯施工管理承诺书" in public and "2020-03-20" in public
     client.logout()
     assert client.get(reverse("sites_staff:commitment_file", args=[site.code, commitment.pk])).status_code == 302
+
+
+def test_a_new_gate_pin_closes_every_gate_phone_and_device(client, site):
+    _worker, site_pass = site_worker(site)
+    open_gate(client, site)
+    old_key = services.device_key(site)
+    staff_client = client.__class__()
+    sign_in(staff_client, site.responsible)
+    staff_client.post(reverse("sites_staff:status", args=[site.code]), {"action": "gate_pin"})
+    site.refresh_from_db()
+    page = client.get(reverse("sites:gate")).content.decode()
+    assert "门岗口令" in page and "打开门岗" in page  # asked again
+    assert services.device_site(old_key) is None and services.device_site(services.device_key(site)) == site

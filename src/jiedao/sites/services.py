@@ -42,6 +42,7 @@ from django.utils.translation import gettext_lazy
 from stdnum.cn import uscc
 
 from jiedao.core.audit import audit_record
+from jiedao.lib.case_endings import CaseEnded, case_ended
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.forms import clean_person
@@ -145,6 +146,18 @@ def site_set_status(*, site: Site, status: str, actor, ip: str | None = None, no
         site.finished_on = timezone.localtime(now).date() if status == SiteStatus.FINISHED else None
         site.save(update_fields=["status", "finished_on"])
         audit_record(actor=actor, action=AUDIT_SITE, reference=site.code, ip=ip, change="status", status=status)
+    return site
+
+
+def site_gate_pin_renew(*, site: Site, actor, ip: str | None = None) -> Site:
+    """A new gate PIN: every gate phone and device of the site must be opened again with it
+    (a lost phone, a gatekeeper who left)."""
+    from .models import _gate_pin
+
+    with transaction.atomic():
+        site.gate_pin = _gate_pin()
+        site.save(update_fields=["gate_pin"])
+        audit_record(actor=actor, action=AUDIT_SITE, reference=site.code, ip=ip, change="gate_pin")
     return site
 
 
@@ -490,6 +503,16 @@ def refusal_close(*, refusal: Refusal, note: str, actor, ip: str | None = None, 
         refusal.closed_at, refusal.closed_by, refusal.note = now, actor, note[:1000]
         refusal.save(update_fields=["closed_at", "closed_by", "note"])
         audit_record(actor=actor, action=AUDIT_REFUSAL_CLOSE, reference=refusal.reference, ip=ip)
+        # A case of a person handled by the committee has ended (一事一评: the ratings app decides).
+        worker = SiteWorker.objects.filter(entries__refusal=refusal).first()
+        case_ended.publish(
+            CaseEnded(
+                service="site_refusal", service_label="工地拒绝进场处理", case_key=refusal.reference, outcome="已处理",
+                phone=worker.phone if worker else "", person_name=worker.name if worker else "",
+                handler_id=getattr(actor, "pk", None), office=f"{refusal.site.neighbourhood.name}居委会", ended_at=now,
+                neighbourhood_id=refusal.site.neighbourhood_id,
+            )
+        )  # fmt: skip
     return refusal
 
 

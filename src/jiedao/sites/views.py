@@ -337,6 +337,10 @@ def staff_detail(request, code):
 def staff_status(request, code):
     site = selectors.site_for_staff(request.user, code)
     _manage_or_404(request, site)
+    if request.POST.get("action") == "gate_pin":
+        services.site_gate_pin_renew(site=site, actor=request.user, ip=client_ip(request))
+        messages.success(request, _("门岗口令已更换，所有门岗手机和设备需要用新口令重新打开。"))
+        return redirect("sites_staff:detail", code=code)
     form = StatusForm(request.POST)
     if form.is_valid():
         services.site_set_status(site=site, status=form.cleaned_data["status"], actor=request.user, ip=client_ip(request))
