@@ -210,3 +210,10 @@ def test_a_new_gate_pin_closes_every_gate_phone_and_device(client, site):
     page = client.get(reverse("sites:gate")).content.decode()
     assert "门岗口令" in page and "打开门岗" in page  # asked again
     assert services.device_site(old_key) is None and services.device_site(services.device_key(site)) == site
+
+
+def test_guessing_the_gate_pin_is_paused_after_ten_tries(client, site):
+    for _try in range(10):
+        client.post(reverse("sites:gate"), {"site": site.code, "pin": "11111111"})
+    paused = client.post(reverse("sites:gate"), {"site": site.code, "pin": site.gate_pin})
+    assert paused.status_code == 400 and "口令输错次数太多" in paused.content.decode()

@@ -33,6 +33,7 @@ from jiedao.core.staff import neighbourhood_ids, staff_context, staff_required
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.http import no_store
 from jiedao.lib.links import qr_svg
+from jiedao.lib.ratelimit import Limit, Rate, address_key, client_address, hashed, rate_limit_count, rate_limit_peek
 
 from . import selectors, services
 from .forms import CommitmentForm, GateEntryForm, GateOpenForm, PassApproveForm, RefusalCloseForm, SiteForm, StatusForm, WorkerForm
@@ -118,12 +119,27 @@ def gate(request):
     )
 
 
+# Wrong gate PINs from one address, and for one site, before the gate form pauses (an 8-digit PIN
+# must not be guessable by trying).
+GATE_PIN_ADDRESS_RATES = Rate.parse("600:10,86400:50")
+GATE_PIN_SITE_RATES = Rate.parse("3600:30")
+
+
 def _gate_open(request):
     form = GateOpenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        site = Site.objects.filter(code=form.cleaned_data["site"].strip().lower()).first()
+        code = form.cleaned_data["site"].strip().lower()
+        limits = (
+            Limit(f"sites-gate-pin:{address_key(client_address(request))}", GATE_PIN_ADDRESS_RATES),
+            Limit(f"sites-gate-pin:site:{hashed(code)}", GATE_PIN_SITE_RATES),
+        )
+        site = Site.objects.filter(code=code).first()
         pin = "".join(ch for ch in form.cleaned_data["pin"] if ch.isdigit())
-        if site is None or not hmac.compare_digest(pin, site.gate_pin):
+        decision = rate_limit_peek(*limits)
+        if not decision.allowed:
+            form.add_error(None, _("口令输错次数太多，请%(minutes)d分钟后再试，或联系居委会。") % {"minutes": decision.retry_minutes})
+        elif site is None or not hmac.compare_digest(pin, site.gate_pin):
+            rate_limit_count(*limits)
             form.add_error(None, _("工地代码或门岗口令不对，请向居委会核对。"))
         elif site.status == SiteStatus.FINISHED:
             form.add_error(None, _("这个工程已经完工，门岗登记已关闭。"))
