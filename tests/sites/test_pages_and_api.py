@@ -217,3 +217,32 @@ def test_guessing_the_gate_pin_is_paused_after_ten_tries(client, site):
         client.post(reverse("sites:gate"), {"site": site.code, "pin": "11111111"})
     paused = client.post(reverse("sites:gate"), {"site": site.code, "pin": site.gate_pin})
     assert paused.status_code == 400 and "口令输错次数太多" in paused.content.decode()
+
+
+def test_a_workers_photo_is_kept_without_metadata_and_shown_only_to_the_gate_and_the_responsible_worker(client, site, private_storage):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "SomePhone"  # Make
+    Image.new("RGB", (1600, 1200), "#a0b0c0").save(buffer, "JPEG", exif=exif)
+    url = reverse("sites:join", args=[site.join_token])
+    data = {"name": "钱小明", "id_number": valid_id_number("19900101", 7), "phone": "13600000011", "trade": "电工",
+            "health_code": "green", "signature": "钱小明"}  # fmt: skip
+    not_a_photo = client.post(url, {**data, "photo": SimpleUploadedFile("x.jpg", b"not a photo")})
+    assert not_a_photo.status_code == 400 and "不是能打开的照片" in not_a_photo.content.decode()
+    assert not SiteWorker.objects.exists()
+    client.post(url, {**data, "photo": SimpleUploadedFile("me.jpg", buffer.getvalue())})
+    worker = SiteWorker.objects.get()
+    with Image.open(private_storage / worker.photo) as kept:
+        assert max(kept.size) == 800 and not kept.getexif()
+    assert client.get(reverse("sites:gate_photo", args=[worker.pk])).status_code == 404  # no gate opened
+    open_gate(client, site)
+    assert client.get(reverse("sites:gate_photo", args=[worker.pk]))["Content-Type"] == "image/jpeg"
+    staff = client.__class__()
+    sign_in(staff, site.responsible)
+    assert staff.get(reverse("sites_staff:worker_photo", args=[site.code, worker.pk])).status_code == 200
+    assert AuditEntry.objects.filter(action=services.AUDIT_VIEW_PEOPLE, detail__what=f"photo #{worker.pk}").exists()

@@ -93,6 +93,8 @@ class SiteWorker(models.Model):
     trade = models.CharField(_("工种"), max_length=40, blank=True)
     health_code = models.CharField(_("健康码颜色"), max_length=8, choices=HealthCode.choices, blank=True)
     health_code_on = models.DateField(_("健康码日期"), null=True, blank=True)
+    # The stored name of the photo (private storage, served only through permission-checked views).
+    photo = models.CharField(_("照片"), max_length=100, blank=True, editable=False)
     registered_by = models.CharField(max_length=8, default="manager", editable=False)  # manager, self, staff
     commitment_signed_at = models.DateTimeField(_("签署承诺书时间"), null=True, blank=True)
     commitment_signature = models.CharField(_("签名"), max_length=100, blank=True)

@@ -164,6 +164,50 @@ def site_gate_pin_renew(*, site: Site, actor, ip: str | None = None) -> Site:
 # --- workers -------------------------------------------------------------------------------------
 
 
+PHOTO_MAX_BYTES = 15 * 1024 * 1024
+PHOTO_LONG_EDGE = 800
+
+
+def worker_photo_process(content: bytes) -> bytes:
+    """A worker's photo as kept: upright, RGB, at most 800 px, re-encoded as a fresh JPEG with no
+    metadata (no EXIF, no GPS). ``ValidationFailed`` for what is not a photo."""
+    import io
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if len(content) > PHOTO_MAX_BYTES:
+        raise ValidationFailed({"photo": [_("照片太大了，请不超过15MB。")]})
+    try:
+        with Image.open(io.BytesIO(content)) as image:
+            if image.format not in ("JPEG", "PNG", "WEBP") or image.width * image.height > 64_000_000:
+                raise ValidationFailed({"photo": [_("照片只能是JPEG、PNG或WebP格式。")]})
+            if image.format == "JPEG":
+                image.draft("RGB", (PHOTO_LONG_EDGE * 2, PHOTO_LONG_EDGE * 2))
+            image = ImageOps.exif_transpose(image).convert("RGB")
+            image.thumbnail((PHOTO_LONG_EDGE, PHOTO_LONG_EDGE))
+            out = io.BytesIO()
+            image.save(out, "JPEG", quality=85)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise ValidationFailed({"photo": [_("这个文件不是能打开的照片，请重新拍照。")]}) from None
+    return out.getvalue()
+
+
+def _photo_store(jpeg: bytes) -> str:
+    from django.core.files.storage import default_storage
+
+    return default_storage.save(f"sites/workers/{uuid.uuid4().hex}.jpg", ContentFile(jpeg))
+
+
+def photo_delete(name: str) -> None:
+    from django.core.files.storage import default_storage
+
+    if name:
+        try:
+            default_storage.delete(name)
+        except OSError:
+            logger.warning("could not delete a site worker's photo")
+
+
 def worker_register(
     *,
     site: Site,
@@ -175,6 +219,7 @@ def worker_register(
     signature: str = "",
     registered_by: str = "manager",
     pass_days: int = 30,
+    photo: bytes | None = None,
     now: dt.datetime | None = None,
 ) -> SiteWorker:
     """A worker of the crew, with a pass request for the next ``pass_days`` days. With a
@@ -197,13 +242,20 @@ def worker_register(
 
         if SiteWorker.objects.filter(site=site, id_number_hash=id_hash(id_number)).exists():
             errors["id_number"] = [_("这个身份证号码已经在本工地登记过了。")]
+    jpeg = None
+    if photo:
+        try:
+            jpeg = worker_photo_process(photo)
+        except ValidationFailed as failed:
+            errors.update(failed.errors)
     if errors:
         raise ValidationFailed(errors)
+    stored = _photo_store(jpeg) if jpeg else ""
     try:
         with transaction.atomic():
             worker = SiteWorker(
                 site=site, name=name, phone=phone, trade=(trade or "").strip()[:40], health_code=health_code,
-                health_code_on=today if health_code else None, registered_by=registered_by, created_at=now,
+                health_code_on=today if health_code else None, registered_by=registered_by, created_at=now, photo=stored,
             )  # fmt: skip
             worker.id_number = id_number
             if signature:
@@ -213,7 +265,11 @@ def worker_register(
                 site=site, worker=worker, valid_from=today, valid_until=today + dt.timedelta(days=pass_days - 1), created_at=now
             )
     except IntegrityError:
+        photo_delete(stored)
         raise ValidationFailed({"id_number": [_("这个身份证号码已经在本工地登记过了。")]}) from None
+    except BaseException:
+        photo_delete(stored)  # nothing half-made: no photo without its worker
+        raise
     return worker
 
 
@@ -561,6 +617,7 @@ def gate_record_one(site: Site, item, *, source, actor, gate: str = "") -> dict:
         "message": str(answer.message),
         "at": timezone.localtime(entry.at).isoformat(),
         "worker": entry.worker.name if entry.worker_id else "",
+        "photo": reverse("sites:gate_photo", args=[entry.worker_id]) if entry.worker_id and entry.worker.photo else "",
     }
 
 
@@ -762,13 +819,16 @@ def workers_forget(*, now: dt.datetime, days: int) -> int:
     signatures go; the worker rows (and so the counts) stay. Their passes are revoked."""
     finished_before = timezone.localtime(now).date() - dt.timedelta(days=days)
     workers = SiteWorker.objects.filter(site__status=SiteStatus.FINISHED, site__finished_on__lt=finished_before, forgotten_at__isnull=True)
+    photos = [name for name in workers.exclude(photo="").values_list("photo", flat=True)]
     with transaction.atomic():
         ids = list(workers.values_list("pk", flat=True))
         SitePass.objects.filter(worker_id__in=ids).exclude(status=PassStatus.REVOKED).update(status=PassStatus.REVOKED, revoked_at=now)
         count = SiteWorker.objects.filter(pk__in=ids).update(
             name=ANONYMISED_NAME, id_number_encrypted="", id_number_hash="", phone="", commitment_signature="",
-            health_code="", health_code_on=None, forgotten_at=now,
+            health_code="", health_code_on=None, forgotten_at=now, photo="",
         )  # fmt: skip
+    for name in photos:
+        photo_delete(name)
     return count
 
 

@@ -207,16 +207,38 @@ def _register(request, site, *, registered_by):
     form = WorkerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        upload = request.FILES.get("photo")
         try:
             worker = services.worker_register(
                 site=site, name=data["name"], id_number=data["id_number"], phone=data["phone"], trade=data["trade"],
                 health_code=data["health_code"], signature=data["signature"], registered_by=registered_by,
+                photo=upload.read(services.PHOTO_MAX_BYTES + 1) if upload else None,
             )  # fmt: skip
         except ValidationFailed as failed:
             _add_errors(form, failed)
         else:
             return form, worker
     return form, None
+
+
+def _photo_response(worker):
+    from django.core.files.storage import default_storage
+
+    if not worker.photo:
+        raise Http404
+    try:
+        handle = default_storage.open(worker.photo, "rb")
+    except OSError:
+        raise Http404 from None
+    return no_store(FileResponse(handle, content_type="image/jpeg"))
+
+
+def gate_photo(request, worker_id):
+    """The photo of a worker of this gate's site, for the gatekeeper to compare with the face."""
+    site = gate_site(request)
+    if site is None:
+        raise Http404
+    return _photo_response(get_object_or_404(site.workers, pk=worker_id))
 
 
 def join(request, token):
@@ -388,6 +410,16 @@ def staff_crew(request, code):
             },
         )
     )
+
+
+@staff_required
+def staff_worker_photo(request, code, worker_id):
+    site = selectors.site_for_staff(request.user, code)
+    if not selectors.may_see_people(request.user, site):
+        raise Http404
+    worker = get_object_or_404(site.workers, pk=worker_id)
+    _people_viewed(request, site, f"photo #{worker.pk}")
+    return _photo_response(worker)
 
 
 @staff_required

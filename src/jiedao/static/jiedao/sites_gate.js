@@ -44,13 +44,18 @@
     return input ? input.value : "";
   }
 
-  function show(kind, title, message) {
+  function show(kind, title, message, photo) {
     var old = document.querySelector("[data-answer]");
     if (old) old.hidden = true;
     live.hidden = false;
     live.className = "gate-answer gate-" + kind;
     live.querySelector("[data-live-title]").textContent = title;
     live.querySelector("[data-live-message]").textContent = message;
+    var img = live.querySelector("[data-live-photo]");
+    if (img) {
+      img.hidden = !photo;
+      if (photo) img.src = photo; else img.removeAttribute("src");
+    }
   }
 
   function showPending() {
@@ -96,7 +101,7 @@
         if (result.key === lastKey) {
           if (result.status === "ok") {
             result.direction = sent ? sent.direction : "";
-            show(result.outcome, answerTitle(result), result.message);
+            show(result.outcome, answerTitle(result), result.message, result.photo);
           } else {
             var messages = result.errors ? Object.keys(result.errors).map(function (k) { return result.errors[k].join(" "); }).join(" ") : result.message;
             show("rejected", text("rejected"), messages || "");
