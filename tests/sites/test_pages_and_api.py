@@ -246,3 +246,18 @@ def test_a_workers_photo_is_kept_without_metadata_and_shown_only_to_the_gate_and
     sign_in(staff, site.responsible)
     assert staff.get(reverse("sites_staff:worker_photo", args=[site.code, worker.pk])).status_code == 200
     assert AuditEntry.objects.filter(action=services.AUDIT_VIEW_PEOPLE, detail__what=f"photo #{worker.pk}").exists()
+
+
+def test_the_site_list_reads_a_bounded_number_of_queries_per_site(client, site, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    sign_in(client, site.responsible)
+    client.get(reverse("sites_staff:list"))  # warm: session, profile
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("sites_staff:list"))
+    for _n in range(4):
+        SiteFactory(responsible=site.responsible)
+    with django_assert_max_num_queries(len(one) + 4 * 6):
+        page = client.get(reverse("sites_staff:list"))
+    assert page.content.decode().count("光机小区加装电梯") == 5
