@@ -263,3 +263,20 @@ def test_figures_of_the_day_count_people_on_site_refusals_and_missed_checks(site
     assert (figures.people, figures.on_site, figures.refusals, figures.missed_checks) == (2, 1, 1, 1)
     assert figures.entries == 2 and figures.exits == 2
     assert SitePass.objects.count() == 3 and isinstance(Decimal("1"), Decimal)
+
+
+def test_jiedao_keys_rotate_re_encrypts_the_workers_id_numbers(site, settings):
+    import io
+
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from jiedao.lib.crypto import is_current
+
+    worker, _pass = site_worker(site)
+    settings.JIEDAO_ID_KEYS = [Fernet.generate_key().decode(), *settings.JIEDAO_ID_KEYS]
+    out = io.StringIO()
+    call_command("keys", "rotate", stdout=out)
+    assert "sites_siteworker：共 1 行，重新加密 1 行" in out.getvalue()
+    stored = SiteWorker.objects.get(pk=worker.pk)
+    assert is_current(stored.id_number_encrypted) and stored.id_number == valid_id_number("19800101", 1)
