@@ -261,3 +261,22 @@ def test_the_site_list_reads_a_bounded_number_of_queries_per_site(client, site, 
     with django_assert_max_num_queries(len(one) + 4 * 6):
         page = client.get(reverse("sites_staff:list"))
     assert page.content.decode().count("光机小区加装电梯") == 5
+
+
+def test_the_register_exports_to_excel_with_names_only_for_those_who_may_see_them(client, site):
+    from openpyxl import load_workbook
+    import io
+
+    _worker, site_pass = site_worker(site)
+    services.gate_entry_record(site=site, key=uuid.uuid4(), pass_text=site_pass.number, direction="in", temperature="36.4")
+    leader = make_staff("leader_sites", Role.LEADER)
+    for user, shows_name in ((site.responsible, True), (leader, False)):
+        client.logout()
+        sign_in(client, user)
+        response = client.get(reverse("sites_staff:export", args=[site.code]))
+        assert response["Cache-Control"] == "no-store, private"
+        book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+        counts, entries = (list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets)
+        assert counts[1][1] == 1 and entries[1][3] == 36.4
+        assert (entries[1][1] == "王建国") is shows_name
+    assert AuditEntry.objects.filter(action="export", reference=site.code).count() == 2

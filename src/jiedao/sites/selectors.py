@@ -126,3 +126,30 @@ def crew(site: Site):
 
 def workers_by_ids(site: Site, ids) -> list[SiteWorker]:
     return list(SiteWorker.objects.filter(site=site, pk__in=list(ids)).order_by("id"))
+
+
+def site_workbook(site: Site, today: dt.date, *, may_see_people: bool, days: int = 28):
+    """The site's register as the committee files it: one row per day (the kept counts too), and
+    the entries still kept; names only for those who may see them (crew numbers otherwise)."""
+    from django.utils.translation import gettext as _
+
+    from jiedao.lib.excel import write_workbook
+
+    figures = [day_figures(site, today - dt.timedelta(days=n)) for n in range(days)]
+    count_headers = [_("日期"), _("进场人数"), _("进场人次"), _("出场人次"), _("拒绝进场"), _("出入证无效"), _("未测温")]
+    count_rows = ([f.day.isoformat(), f.people, f.entries, f.exits, f.refusals, f.rejected, f.missed_checks] for f in figures)
+    start = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days - 1), dt.time.min))
+    entries = GateEntry.objects.filter(site=site, at__gte=start).select_related("worker").order_by("at", "id")
+    entry_headers = [_("时间"), _("施工人员"), _("进出"), _("体温"), _("健康码"), _("结果"), _("手机上的时间")]
+
+    def entry_rows():
+        for entry in entries.iterator(chunk_size=1000):
+            who = (entry.worker.name if may_see_people else f"#{entry.worker_id}") if entry.worker_id else ""
+            yield [
+                timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M:%S"), who, str(entry.get_direction_display()),
+                float(entry.temperature) if entry.temperature is not None else "", str(entry.get_health_code_display()),
+                str(entry.get_outcome_display()),
+                timezone.localtime(entry.phone_at).strftime("%Y-%m-%d %H:%M") if entry.phone_at else "",
+            ]  # fmt: skip
+
+    return write_workbook([(_("每日统计"), count_headers, count_rows), (_("进出记录"), entry_headers, entry_rows())])

@@ -22,6 +22,7 @@ staff_urlpatterns = [
     path("<slug:code>/status/", views.staff_status, name="status"),
     path("<slug:code>/crew/", views.staff_crew, name="crew"),
     path("<slug:code>/entries/", views.staff_entries, name="entries"),
+    path("<slug:code>/register.xlsx", views.staff_export, name="export"),
     path("<slug:code>/workers/<int:worker_id>/photo/", views.staff_worker_photo, name="worker_photo"),
     path("<slug:code>/refusals/", views.staff_refusals, name="refusals"),
     path("<slug:code>/refusals/<int:refusal_id>/close/", views.staff_refusal_close, name="refusal_close"),

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from jiedao.core import staff
 from jiedao.core.audit import audit_record, client_ip
-from jiedao.core.models import Neighbourhood, Role, StaffProfile
+from jiedao.core.models import AuditAction, Neighbourhood, Role, StaffProfile
 from jiedao.core.staff import neighbourhood_ids, staff_context, staff_required
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.http import no_store
@@ -447,6 +447,21 @@ def staff_entries(request, code):
                 **staff_context(request),
             },
         )
+    )
+
+
+@staff_required
+def staff_export(request, code):
+    site = selectors.site_for_staff(request.user, code)
+    may_see = selectors.may_see_people(request.user, site)
+    workbook = selectors.site_workbook(site, timezone.localdate(), may_see_people=may_see)
+    audit_record(actor=request.user, action=AuditAction.EXPORT, reference=site.code, ip=client_ip(request),
+                 what="site_entries", names=may_see)  # fmt: skip
+    return no_store(
+        FileResponse(
+            workbook, as_attachment=True, filename=f"jiedao-site-{site.code}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )  # fmt: skip
     )
 
 
