@@ -130,3 +130,21 @@ def test_the_responsible_worker_reads_the_demo_site_on_a_desk(live_server, brows
     page.get_by_text("已处理").wait_for()
     screenshot(page, "sites-staff-refusals")
     page.context.close()
+
+
+def test_the_printable_notice_and_the_english_gate(live_server, browser, screenshot):
+    hardship_programme()
+    site = SiteFactory()
+    context = browser.new_context(viewport={"width": 794, "height": 1123}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(live_server.url + f"/sites/{site.code}/notice/")
+    assert page.locator("svg").count() == 1 and "公示" in page.content()
+    screenshot(page, "sites-notice-a4")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/en/sites/gate/")
+    page.get_by_label("Site code").fill(site.code)
+    page.get_by_label("Gate PIN").fill(site.gate_pin)
+    page.get_by_role("button", name="Open the gate").click()
+    page.get_by_label("Pass number").wait_for()
+    screenshot(page, "sites-gate-en")
+    context.close()
