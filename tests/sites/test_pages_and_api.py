@@ -280,3 +280,25 @@ def test_the_register_exports_to_excel_with_names_only_for_those_who_may_see_the
         assert counts[1][1] == 1 and entries[1][3] == 36.4
         assert (entries[1][1] == "王建国") is shows_name
     assert AuditEntry.objects.filter(action="export", reference=site.code).count() == 2
+
+
+def test_a_committee_worker_registers_a_site_and_a_wrong_credit_code_keeps_what_was_typed(client, programme):
+    from jiedao.core.models import Neighbourhood
+    from jiedao.sites.models import Site
+    from tests.factories import builder_uscc
+
+    worker = make_staff("worker_gj2", Role.WORKER, ["guangji"])
+    sign_in(client, worker)
+    assert client.get(reverse("sites_staff:new")).status_code == 200
+    data = {"name": "光机小区加装电梯", "code": "gj-lift", "neighbourhood": Neighbourhood.objects.get(code="guangji").pk,
+            "place": "光机小区1号楼", "builder_name": "某电梯公司", "builder_uscc": "91310106MA1FL7XK2X",
+            "manager_name": "陆建平", "manager_phone": "137 0000 0001", "responsible": worker.pk,
+            "responsible_phone": "13800000009", "committee_phone": "021-56330104", "work_hours": "8:00—17:00",
+            "rules": "凭证进出", "status": "resuming"}  # fmt: skip
+    wrong = client.post(reverse("sites_staff:new"), data)
+    body = wrong.content.decode()
+    assert wrong.status_code == 400 and "统一社会信用代码不正确" in body and "某电梯公司" in body
+    done = client.post(reverse("sites_staff:new"), {**data, "builder_uscc": builder_uscc()})
+    assert done.status_code == 302
+    site = Site.objects.get(code="gj-lift")
+    assert site.manager_phone == "13700000001" and site.responsible == worker

@@ -63,6 +63,10 @@ class WorkerForm(LanguageColonForm):
 
 
 class SiteForm(LanguageColonForm, forms.ModelForm):
+    manager_phone = MobileField(label=_("现场负责人手机"), widget=_text(inputmode="numeric"))
+    responsible_phone = MobileField(label=_("负责人手机（收短信）"), widget=_text(inputmode="numeric"))
+    builder_uscc = forms.CharField(label=_("统一社会信用代码"), max_length=30, widget=_text(autocapitalize="characters"))
+
     class Meta:
         model = Site
         fields = ["name", "code", "neighbourhood", "place", "builder_name", "builder_uscc", "manager_name", "manager_phone",
