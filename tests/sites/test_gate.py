@@ -280,3 +280,12 @@ def test_jiedao_keys_rotate_re_encrypts_the_workers_id_numbers(site, settings):
     assert "sites_siteworker：共 1 行，重新加密 1 行" in out.getvalue()
     stored = SiteWorker.objects.get(pk=worker.pk)
     assert is_current(stored.id_number_encrypted) and stored.id_number == valid_id_number("19800101", 1)
+
+
+def test_no_one_enters_a_stopped_site_but_leaving_is_recorded(site):
+    _worker, site_pass = site_worker(site)
+    services.site_set_status(site=site, status="stopped", actor=site.responsible)
+    site.refresh_from_db()
+    refused = enter(site, site_pass.number)
+    assert refused.outcome == Outcome.REJECTED and "停工期间不能进场" in refused.message
+    assert enter(site, site_pass.number, direction="out", temperature="").outcome == Outcome.ADMITTED

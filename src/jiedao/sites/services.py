@@ -437,6 +437,7 @@ REJECTED_MESSAGES = {
     "not_approved": gettext_lazy("这张出入证还没有经过居委会批准，不能放行。"),
     "expired": gettext_lazy("这张出入证已过期，请找居委会续办。"),
     "not_yet": gettext_lazy("这张出入证还没到有效期。"),
+    "site_stopped": gettext_lazy("工地停工期间不能进场施工。复工请听居委会通知。"),
 }
 
 
@@ -498,6 +499,10 @@ def gate_entry_record(
     except PassRefused as refused:
         entry.outcome, entry.reason = Outcome.REJECTED, refused.code
         return _save(entry, site, message=str(refused.message))
+    if direction == Direction.IN and site.status == SiteStatus.STOPPED:
+        entry.site_pass, entry.worker = site_pass, site_pass.worker
+        entry.outcome, entry.reason = Outcome.REJECTED, "site_stopped"
+        return _save(entry, site)
     entry.site_pass, entry.worker = site_pass, site_pass.worker
     entry.outcome = Outcome.ADMITTED
     if direction == Direction.IN:
