@@ -784,9 +784,10 @@ def sites_retention_run(*, now: dt.datetime | None = None, days: int | None = No
     if first is not None:
         day = timezone.localtime(first).date()
         last_day = (cutoff - dt.timedelta(seconds=1)).astimezone(timezone.get_current_timezone()).date()
-        site_ids = list(old.values_list("site_id", flat=True).distinct())
+        # order_by(): the model's ordering would make DISTINCT return every row.
+        sites = list(Site.objects.filter(pk__in=old.order_by().values("site_id").distinct()))
         while day <= last_day:
-            for site in Site.objects.filter(pk__in=site_ids):
+            for site in sites:
                 if not dry_run:
                     start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
                     if GateEntry.objects.filter(site=site, at__gte=start, at__lt=start + dt.timedelta(days=1)).exists():
