@@ -461,3 +461,56 @@ class ArticleFactory(DjangoModelFactory):
     status = "published"
     published_at = factory.LazyFunction(timezone.now)
     author = factory.SubFactory(UserFactory, is_staff=True)
+# --- construction sites ---------------------------------------------------------------------------
+
+# A made-up unified social credit code with a valid check character (python-stdnum's cn.uscc).
+BUILDER_USCC = "91310106MA1FL7XK2{check}"
+
+
+def builder_uscc() -> str:
+    from stdnum.cn import uscc
+
+    first17 = BUILDER_USCC.format(check="")
+    return first17 + uscc.calc_check_digit(first17)
+
+
+class SiteFactory(DjangoModelFactory):
+    """The elevator project at 光机小区, working, with 光机's committee responsible (a worker
+    ``worker_gj`` of 光机 unless ``responsible=`` is given)."""
+
+    class Meta:
+        model = "sites.Site"
+
+    code = factory.Sequence(lambda n: f"guangji-elevator-{n}")
+    name = "光机小区加装电梯"
+    neighbourhood = factory.LazyFunction(lambda: NeighbourhoodFactory(code="guangji", name="光机", committee_phone="021-56330104"))
+    place = "光机小区1号楼、3号楼"
+    builder_name = "上海某某电梯工程有限公司"
+    builder_uscc = factory.LazyFunction(builder_uscc)
+    manager_name = "陆建平"
+    manager_phone = "13700000001"
+    responsible = factory.LazyFunction(
+        lambda: get_user_model().objects.filter(username="worker_gj").first() or make_staff("worker_gj", Role.WORKER, ["guangji"])
+    )
+    responsible_phone = "13800000009"
+    committee_phone = "021-56330104"
+    work_hours = "周一至周六 8:00—17:00"
+    rules = "施工人员凭出入证进出，每天测温。"
+    status = "working"
+
+
+def site_worker(site, *, serial=1, name="王建国", approved=True, signed=True, phone="13600000001", **extra):
+    """A worker of ``site`` registered through the service, with an approved pass (for today and
+    the next 29 days) unless ``approved=False``; returns (worker, pass)."""
+    from jiedao.sites import services
+
+    worker = services.worker_register(
+        site=site, name=name, id_number=valid_id_number("19800101", serial), phone=phone, trade=extra.pop("trade", "钢结构安装"),
+        health_code="green", signature=name if signed else "", **extra,
+    )
+    site_pass = worker.passes.get()
+    if approved:
+        site_pass = services.pass_approve(
+            site_pass=site_pass, actor=site.responsible, valid_from=site_pass.valid_from, valid_until=site_pass.valid_until
+        )
+    return worker, site_pass

@@ -32,6 +32,7 @@ from .ratings import bench_ratings
 from .report import RESULTS_JSON, RESULTS_MD, machine_facts, write_reports
 from .server import PG_SERVER, postgres_available
 from .services_rosters import bench_rosters
+from .services_sites import bench_sites
 
 # What --only runs: metric name -> (group, parts of that group).
 ONLY = {
@@ -39,6 +40,8 @@ ONLY = {
     "roster_generate_s": ("rosters", ()),
     "reminders_queue_s": ("rosters", ()),
     "working_days_ms": ("ratings", ()),
+    "gate_entry_p95_ms": ("sites", ()),
+    "retention_purge_s": ("sites", ()),
     "status_lookup_rps": ("public", ("status",)),
     "home_rps": ("public", ("status",)),
     "slow_clients_p95_ratio": ("public", ("slow",)),
@@ -94,6 +97,7 @@ def main() -> int:
         "rosters": lambda: bench_rosters(profile),
         "ratings": lambda: bench_ratings(profile),
         "public": lambda: bench_public(profile, parts or ("status", "activities", "bulletins", "slow", "submit", "surge")),
+        "sites": lambda: bench_sites(profile),
         "city_scale": lambda: bench_city_scale(profile, databases, parts or ("city", "notices")),
     }
     for name, bench in benches.items():

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "jiedao.ratings",
     "jiedao.bulletins",
     "jiedao.news",
+    "jiedao.sites",
     "jiedao.review",
     "jiedao.notices",
     "jiedao.reports",
@@ -602,6 +603,18 @@ JIEDAO_WORKER_EXTRA_ROUNDS = [
 # The rated person's name and phone are kept this many days after the case ended (never while a
 # bad rating's rectification is open); the rating stays.
 JIEDAO_RATING_PERSON_DAYS = int(os.environ.get("JIEDAO_RATING_PERSON_DAYS", "180"))
+# The construction-site register (jiedao.sites): a temperature at or above this refuses entry at
+# the gate; the committee's report goes at this hour (Shanghai time), once per site and day.
+JIEDAO_SITES_FEVER_C = float(os.environ.get("JIEDAO_SITES_FEVER_C", "37.3"))
+JIEDAO_SITES_REPORT_HOUR = int(os.environ.get("JIEDAO_SITES_REPORT_HOUR", "18"))
+JIEDAO_WORKER_EXTRA_ROUNDS = [*JIEDAO_WORKER_EXTRA_ROUNDS, "jiedao.sites.services.daily_reports_send"]
+# Gate entries and health records are kept this many days (then only daily counts stay), and the
+# crews' personal data this many days after the project finished; never more than the rule in
+# force (28 days), by `jiedao retention run`.
+JIEDAO_SITES_RETENTION_MAX_DAYS = 28
+JIEDAO_SITES_RETENTION_DAYS = int(os.environ.get("JIEDAO_SITES_RETENTION_DAYS", "28"))
+if not 1 <= JIEDAO_SITES_RETENTION_DAYS <= JIEDAO_SITES_RETENTION_MAX_DAYS:
+    raise ImproperlyConfigured("JIEDAO_SITES_RETENTION_DAYS must be between 1 and 28 (days).")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -610,6 +623,9 @@ JIEDAO_RATING_PERSON_DAYS = int(os.environ.get("JIEDAO_RATING_PERSON_DAYS", "180
 # Closed cases (rejected, paid, withdrawn) keep their photos and personal data this many days
 # after closing; then `jiedao retention run` deletes the photos and anonymises the case.
 JIEDAO_RETENTION_DAYS = int(os.environ.get("JIEDAO_RETENTION_DAYS", "1095"))
+# What `jiedao retention run` also runs, after the cases: each service's own clean-up (dotted
+# paths of functions taking now= and dry_run=, returning a dict of counts to print).
+JIEDAO_RETENTION_EXTRA_ROUNDS = ["jiedao.sites.services.retention_round"]
 # Unset: the audit trail is kept for good. Set: entries older than this many days are pruned by
 # `jiedao retention run`; less than 180 days is refused.
 JIEDAO_AUDIT_KEEP_DAYS = int(os.environ["JIEDAO_AUDIT_KEEP_DAYS"]) if os.environ.get("JIEDAO_AUDIT_KEEP_DAYS") else None

@@ -9,6 +9,7 @@ from jiedao.ratings.urls import staff_urlpatterns as ratings_staff
 from jiedao.bulletins.urls import staff_urlpatterns as bulletins_staff
 from jiedao.news.urls import staff_urlpatterns as news_staff
 from jiedao.rosters.urls import staff_urlpatterns as rosters_staff
+from jiedao.sites.urls import staff_urlpatterns as sites_staff
 from jiedao.core.views import healthz
 from jiedao.notices.urls import receipt_urlpatterns as notice_receipts
 
@@ -38,6 +39,7 @@ urlpatterns = [
         path("staff/ratings/", include((ratings_staff, "ratings_staff"))),
         path("staff/bulletins/", include((bulletins_staff, "bulletins_staff"))),
         path("staff/news/", include((news_staff, "news_staff"))),
+        path("staff/sites/", include((sites_staff, "sites_staff"))),
         path("staff/", include("jiedao.review.urls")),
         path("staff/", include("jiedao.reports.urls")),
         path("", include("jiedao.activities.urls")),
@@ -45,6 +47,7 @@ urlpatterns = [
         path("", include("jiedao.ratings.urls")),
         path("", include("jiedao.bulletins.urls")),
         path("", include("jiedao.news.urls")),
+        path("", include("jiedao.sites.urls")),
         path("", include("jiedao.intake.urls")),
         prefix_default_language=False,
     ),

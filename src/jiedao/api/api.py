@@ -60,6 +60,8 @@ from jiedao.lib.errors import (
 from jiedao.lib.normalize import normalize_reference
 from jiedao.news import selectors as news_selectors
 from jiedao.reports.selectors import programme_stats
+from jiedao.sites import services as site_services
+from jiedao.sites.models import Source
 
 from . import schemas
 from .models import ApiToken
@@ -662,3 +664,35 @@ def news(request):
          "url": request.build_absolute_uri(reverse("news:detail", args=[a.pk]))}  # fmt: skip
         for a in news_selectors.published().order_by("-dated", "-pk")[:30]
     ]
+# Construction sites: a gate device records scans with the site's device key (shown to the
+# committee on the site's staff page), not a partner token; the same rules as the gate page.
+
+
+class GateDeviceKey(HttpBearer):
+    def __call__(self, request):
+        activate_language(request)
+        site = super().__call__(request)
+        if site is not None:
+            refuse_nul_characters(request)
+        return site
+
+    def authenticate(self, request, token: str):
+        return site_services.device_site(token)
+
+
+@api.post(
+    "/sites/{code}/entries",
+    auth=GateDeviceKey(),
+    response={200: schemas.GateEntriesOut, **ERRORS},
+    summary="Record a gate device's scans, each once by its key (Authorization: Bearer <the site's device key>)",
+)
+def site_entries(request, code: str, body: schemas.GateEntriesIn):
+    site = request.auth
+    if site.code != code.strip():
+        raise Forbidden(_("这个设备密钥不属于这个工地。"))
+    items = [entry.model_dump(by_alias=True) for entry in body.entries]
+    return {
+        "results": [
+            site_services.gate_record_one(site, item, source=Source.API, actor=None, gate=body.gate) for item in items
+        ]
+    }

@@ -223,3 +223,39 @@ class ArticleOut(Schema):
     dated: dt.date
     office: str
     url: str
+class GateEntryIn(Schema):
+    """One scan at a construction site's gate, as the device recorded it."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    key: str = Field(max_length=36, description="the device's own UUID for this entry: the same key again is recorded once")
+    pass_: str = Field(alias="pass", max_length=400, pattern=TEXT, description="the scanned QR code's text, or the 8-character pass number")
+    direction: Literal["in", "out"]
+    temperature: str | float | None = Field(default=None, description="°C; required to enter, 34–43")
+    health_code: Literal["green", "yellow", "red"] = "green"
+    phone_at: dt.datetime | None = Field(default=None, description="the device's own clock when recorded, kept for the record")
+    elapsed_s: float = Field(default=0, ge=0, description="seconds the entry waited on the device: the server's clock less these decides the time")
+
+
+class GateEntriesIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    entries: list[GateEntryIn] = Field(max_length=200)
+    gate: str = Field(default="", max_length=40, pattern=TEXT, description="which gate, as staff read it")
+
+
+class GateEntryResult(Schema):
+    key: str | None
+    status: Literal["ok", "invalid", "conflict"]
+    created: bool | None = Field(default=None, description="false: this key was recorded before; the first answer is repeated")
+    outcome: Literal["admitted", "refused", "rejected"] | None = None
+    reason: str | None = Field(default=None, description="fever, health_code; or why the pass was rejected: forged, unknown, other_site, revoked, not_approved, expired, not_yet")
+    message: str | None = Field(default=None, description="what to tell the worker, in the caller's language")
+    at: dt.datetime | None = None
+    worker: str | None = Field(default=None, description="the worker's name, for the gatekeeper to compare")
+    code: str | None = None
+    errors: dict[str, list[str]] | None = None
+
+
+class GateEntriesOut(Schema):
+    results: list[GateEntryResult]

@@ -667,6 +667,75 @@ def load_bulletins() -> int:
         answered_at=timezone.now() - dt.timedelta(days=22),
     )  # fmt: skip
     return created + 1
+# The newsletter's fourth article: the elevator project at 光机小区 resumed on 24 March with a crew
+# whose passes the committee obtained; trades of the crew of eight.
+SITE_CREW = ["钢结构安装", "钢结构安装", "电焊工", "电焊工", "电工", "土建", "土建", "电梯安装"]
+
+
+def load_sites() -> int:
+    """光机小区加装电梯: its builder, a crew of 8 who signed the commitment, their passes, and a
+    week of gate entries (in at 8, out at 17) with one refusal, closed with a note; through the
+    services the gate itself calls."""
+    import datetime as dt
+    import random
+    import uuid
+
+    from django.utils import timezone
+    from stdnum.cn import uscc
+
+    from jiedao.sites import services
+    from jiedao.sites.models import Refusal, Site, SitePass
+
+    from .generate import SURNAME, person_name
+
+    if Site.objects.filter(code="guangji-elevator").exists():
+        return 0
+    rng = random.Random(2020)
+    responsible = get_user_model().objects.get(username="worker_zx")
+    first17 = "91310106MA1FL7XK2"
+    site = services.site_create(
+        actor=responsible,
+        fields={
+            "code": "guangji-elevator", "name": "光机小区加装电梯", "neighbourhood": Neighbourhood.objects.get(code="guangji"),
+            "place": "光机小区1号楼、3号楼", "builder_name": "上海申安电梯工程有限公司（示例）",
+            "builder_uscc": first17 + uscc.calc_check_digit(first17), "manager_name": "陆建平", "manager_phone": "13700000001",
+            "responsible": responsible, "responsible_phone": "13800000005", "committee_phone": "021-56330104",
+            "work_hours": "周一至周六 8:00—17:00（12:00—13:00不施工）", "status": "working",
+            "rules": "1. 施工人员凭出入证从小区东门进出，每天进场测温，体温37.3℃及以上或健康码不是绿码的不得进场。\n"
+                     "2. 只在公示的施工时间内作业，噪声较大的工序避开午休时间。\n"
+                     "3. 施工区域围挡封闭，不进入居民楼道；材料当天清运。\n"
+                     "4. 有问题请找居委会或现场负责人。",
+        },
+    )  # fmt: skip
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=6)
+    passes = []
+    for index, trade in enumerate(SITE_CREW):
+        worker = services.worker_register(
+            site=site, name=person_name(rng, "m", SURNAME(rng)), id_number=demo_id_number(f"19{rng.randrange(70, 99)}0{rng.randrange(1, 10)}1{rng.randrange(0, 9)}", 500 + index),
+            phone=f"136{rng.randrange(10**8):08d}", trade=trade, health_code="green", signature="",
+            registered_by="manager" if index < 6 else "self",
+        )  # fmt: skip
+        services.worker_sign_commitment(worker=worker, signature=worker.name)
+        site_pass = SitePass.objects.get(worker=worker)
+        passes.append(services.pass_approve(site_pass=site_pass, actor=responsible, valid_from=start, valid_until=start + dt.timedelta(days=29)))
+    refused_day = today - dt.timedelta(days=3)
+    for offset in range(7):
+        day = start + dt.timedelta(days=offset)
+        for index, site_pass in enumerate(passes):
+            morning = timezone.make_aware(dt.datetime.combine(day, dt.time(7, 50))) + dt.timedelta(minutes=index)
+            fever = day == refused_day and index == 4
+            temperature = "37.6" if fever else f"36.{rng.randrange(2, 8)}"
+            answer = services.gate_entry_record(site=site, key=uuid.uuid4(), pass_text=site_pass.number, direction="in",
+                                                temperature=temperature, gate="东门", actor=responsible, now=morning)  # fmt: skip
+            if answer.entry.outcome != "admitted" or day == today:
+                continue
+            evening = timezone.make_aware(dt.datetime.combine(day, dt.time(17, 5))) + dt.timedelta(minutes=index)
+            services.gate_entry_record(site=site, key=uuid.uuid4(), pass_text=site_pass.number, direction="out",
+                                       gate="东门", actor=responsible, now=evening)  # fmt: skip
+    for refusal in Refusal.objects.filter(site=site):
+        services.refusal_close(refusal=refusal, note="复测37.5℃，已劝离并提醒去发热门诊；次日复测正常后进场。", actor=responsible)
+    return 1
 
 
 def demo_load(*, with_samples: bool = True) -> dict:
@@ -681,5 +750,6 @@ def demo_load(*, with_samples: bool = True) -> dict:
         load_ratings()
         load_bulletins()
         load_news()
+        load_sites()
     tallies_rebuild()  # also brings the counts of data loaded before the tallies existed up to date
     return {"programme": programme, "logins": logins, "samples_created": created}

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from jiedao.intake.retention import audit_prune, retention_run
@@ -29,6 +31,14 @@ class Command(BaseCommand):
                 _("已清理 %(count)d 份已办结的申请，删除照片文件 %(files)d 个。")
                 % {"count": len(result.references), "files": result.files_deleted}
             )
+        # Each other service's own clean-up (JIEDAO_RETENTION_EXTRA_ROUNDS), named by setting so
+        # that this command imports none of them.
+        for path in getattr(settings, "JIEDAO_RETENTION_EXTRA_ROUNDS", ()):
+            for what, count in import_string(path)(dry_run=dry_run).items():
+                if dry_run:
+                    self.stdout.write(_("%(what)s：将删除 %(count)d 条（未做改动）。") % {"what": what, "count": count})
+                else:
+                    self.stdout.write(_("%(what)s：已删除 %(count)d 条。") % {"what": what, "count": count})
         try:
             pruned = audit_prune(dry_run=dry_run)
         except ValueError as error:

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from jiedao.intake.models import Application, Draft
 from jiedao.lib.crypto import reseal_all
 from jiedao.reports.models import RosterEntry
+from jiedao.sites.models import SiteWorker
 
-SEALED_MODELS = (Application, RosterEntry, Draft)
+SEALED_MODELS = (Application, RosterEntry, Draft, SiteWorker)
 
 
 class Command(BaseCommand):
