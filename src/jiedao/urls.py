@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiedao.activities.urls import staff_urlpatterns as activities_staff
 from jiedao.api.api import api as partner_api
+from jiedao.enterprises.urls import staff_urlpatterns as enterprises_staff
 from jiedao.rosters.urls import staff_urlpatterns as rosters_staff
 from jiedao.core.views import healthz
 from jiedao.notices.urls import receipt_urlpatterns as notice_receipts
@@ -32,10 +33,12 @@ urlpatterns = [
         path("staff/notices/", include("jiedao.notices.urls")),
         path("staff/activities/", include((activities_staff, "activities_staff"))),
         path("staff/rosters/", include((rosters_staff, "rosters_staff"))),
+        path("staff/", include((enterprises_staff, "enterprises_staff"))),
         path("staff/", include("jiedao.review.urls")),
         path("staff/", include("jiedao.reports.urls")),
         path("", include("jiedao.activities.urls")),
         path("", include("jiedao.rosters.urls")),
+        path("", include("jiedao.enterprises.urls")),
         path("", include("jiedao.intake.urls")),
         prefix_default_language=False,
     ),
