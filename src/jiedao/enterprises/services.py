@@ -536,7 +536,7 @@ def report_link_issue(*, enterprise: Enterprise, actor, send_sms: bool = True, i
             notice_queue_to(
                 phone=contact.phone, event="ent_report_link", subject=enterprise.uscc,
                 neighbourhood_id=enterprise.neighbourhood_id,
-                values={"enterprise": enterprise.name, "link": site_link(f"enterprises/report/{enterprise.report_token}/"), "days": str(days)},
+                values={"enterprise": enterprise.name, "link": site_link(f"e/{enterprise.report_token}/"), "days": str(days)},
                 now=now,
             )  # fmt: skip
         audit_record(actor=actor, action=AUDIT_ENTERPRISE, reference=enterprise.uscc, ip=ip, report_link=True)

@@ -6,6 +6,8 @@ app_name = "enterprises"
 urlpatterns = [
     # The enterprise contact's link: no account, tied to the enterprise, expires.
     path("enterprises/report/<str:token>/", views.report_page, name="report"),
+    # The same page, by the short address an SMS parameter can hold (35 characters).
+    path("e/<str:token>/", views.report_short, name="report_short"),
 ]
 
 staff_urlpatterns = [

@@ -129,7 +129,7 @@ def staff_import(request):
 
 @staff_required
 def staff_import_template(request):
-    example = ["上海力德国际贸易有限公司", "91310106MA1FY3XK2U", "芷江新村", "中兴路1021弄7号", "商贸", "小型", "是", "王经理", "13800138000"]
+    example = ["上海力德国际贸易有限公司", "91310106MA1FY3XK24", "芷江新村", "中兴路1021弄7号", "商贸", "小型", "是", "王经理", "13800138000"]
     workbook = write_workbook([(_("企业名单"), services.import_headers(), [example])])
     return FileResponse(workbook, as_attachment=True, filename="jiedao-enterprises-template.xlsx", content_type=XLSX)
 
@@ -412,6 +412,10 @@ def staff_dashboard_export(request):
 
 
 # --- the contact's report page -------------------------------------------------------------------
+
+
+def report_short(request, token):
+    return redirect("enterprises:report", token=token)
 
 
 def report_page(request, token):
