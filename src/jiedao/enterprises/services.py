@@ -432,7 +432,7 @@ def need_transition(*, need: Need, to: str, actor, reason: str = "", ip: str | N
     if to in REASON_REQUIRED and not reason:
         raise ValidationFailed({"reason": [_("转办或无法解决时，请写明原因（转给哪个部门、为什么）。")]})
     with transaction.atomic():
-        need = Need.objects.select_for_update().select_related("enterprise", "contact").get(pk=need.pk)
+        need = Need.objects.select_for_update(of=("self",)).select_related("enterprise", "contact").get(pk=need.pk)
         if to not in NEED_TRANSITIONS.get(need.status, ()):
             raise NeedTransitionRefused(
                 _("这条诉求现在是“%(status)s”，不能改为“%(to)s”（可能有同事刚刚办理过，请刷新页面）。")
