@@ -255,3 +255,22 @@ def test_an_excel_import_lists_each_bad_row_and_imports_nothing(client, programm
     assert again.status_code == 400 and "已经登记过了" in again.content.decode()
     template = client.get("/staff/enterprises/import/template.xlsx")
     assert template.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_demo_has_the_newsletters_enterprises_their_march_visits_and_handouts(settings, tmp_path, programme):
+    from django.core.management import call_command
+
+    from jiedao.enterprises import selectors
+    from jiedao.ops.demo import load_enterprises
+
+    settings.DATA_DIR = tmp_path
+    call_command("demo", "load", "--no-samples")
+    assert load_enterprises() == 30 and load_enterprises() == 0
+    names = set(Enterprise.objects.values_list("name", flat=True))
+    assert {"上海力德国际贸易有限公司", "上海国信典当有限公司", "上海祥先实业有限公司", "上海电能电气有限公司", "上海久兴物业管理有限公司"} <= names
+    assert len(names) == 30
+    assert {v.visited_on.month for e in Enterprise.objects.all() for v in e.visits.all()} == {3}
+    board = selectors.dashboard()
+    assert board.union_enterprises_supplied == 29 and board.sentence.startswith("为 29 家单独建会企业提供口罩")
+    assert selectors.balances_recount() == {item.pk: item.balance for item in selectors.balances()}
