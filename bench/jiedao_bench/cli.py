@@ -30,12 +30,15 @@ from .public import bench_public
 from .report import RESULTS_JSON, RESULTS_MD, machine_facts, write_reports
 from .server import PG_SERVER, postgres_available
 from .services_rosters import bench_rosters
+from .enterprises_ledger import bench_enterprises
 
 # What --only runs: metric name -> (group, parts of that group).
 ONLY = {
     "photo_pipeline_per_s": ("photo_pipeline", ()),
     "roster_generate_s": ("rosters", ()),
     "reminders_queue_s": ("rosters", ()),
+    "ledger_balance_ms": ("enterprises", ()),
+    "handout_race": ("enterprises", ()),
     "status_lookup_rps": ("public", ("status",)),
     "home_rps": ("public", ("status",)),
     "slow_clients_p95_ratio": ("public", ("slow",)),
@@ -88,6 +91,7 @@ def main() -> int:
     benches = {
         "photo_pipeline": lambda: bench_photo_pipeline(profile),
         "rosters": lambda: bench_rosters(profile),
+        "enterprises": lambda: bench_enterprises(profile),
         "public": lambda: bench_public(profile, parts or ("status", "activities", "slow", "submit", "surge")),
         "city_scale": lambda: bench_city_scale(profile, databases, parts or ("city", "notices")),
     }
