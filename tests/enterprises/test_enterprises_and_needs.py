@@ -274,3 +274,32 @@ def test_the_demo_has_the_newsletters_enterprises_their_march_visits_and_handout
     board = selectors.dashboard()
     assert board.union_enterprises_supplied == 29 and board.sentence.startswith("为 29 家单独建会企业提供口罩")
     assert selectors.balances_recount() == {item.pk: item.balance for item in selectors.balances()}
+
+
+@pytest.mark.django_db
+def test_the_leadership_reads_but_does_not_write(client, programme):
+    enterprise = EnterpriseFactory()
+    need = services.need_add(enterprise=enterprise, need=services.NeedIn(kind="funding", detail="贷款贴息"))
+    sign_in(client, make_staff("leader", Role.LEADER))
+    for path in ("/staff/enterprises/", "/staff/needs/", "/staff/supplies/", "/staff/enterprises/dashboard/", f"/staff/needs/{need.pk}/"):
+        assert client.get(path).status_code == 200, path
+    for path in ("/staff/enterprises/new/", "/staff/supplies/handout/", f"/staff/enterprises/{enterprise.pk}/visit/"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/staff/needs/{need.pk}/", {"form": "transition", "to": "met"}).status_code == 404
+    need.refresh_from_db()
+    assert need.status == NeedStatus.OPEN
+    assert "生成新链接" not in client.get(f"/staff/enterprises/{enterprise.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_lists_cost_a_fixed_number_of_queries(client, programme, django_assert_max_num_queries):
+    reviewer = make_staff("union", Role.REVIEWER)
+    for n in range(15):
+        enterprise = EnterpriseFactory()
+        services.need_add(enterprise=enterprise, need=services.NeedIn(kind="policy", detail=f"咨询{n}"), actor=reviewer)
+    sign_in(client, reviewer)
+    client.get("/staff/enterprises/")  # the session and the frame warmed up
+    with django_assert_max_num_queries(12):
+        assert client.get("/staff/enterprises/").status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get("/staff/needs/").status_code == 200
