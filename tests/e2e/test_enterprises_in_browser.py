@@ -101,3 +101,35 @@ def test_a_handout_is_signed_with_a_finger_on_the_signature_pad(live_server, bro
     page.get_by_text("已发放").wait_for()
     entry = LedgerEntry.objects.get(kind=EntryKind.HANDOUT)
     assert entry.quantity == -40 and entry.signature.endswith(".png") and entry.received_by == "赵厂长"
+
+
+def test_the_staff_pages_on_a_desk_and_a_phone(live_server, browser, settings, tmp_path, screenshot):
+    """The back office's pages render at 1280 and 390 px; overdue needs are red, in words too."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from jiedao.ops.demo import load_places, load_staff
+    from tests.e2e.test_back_office_in_browser import sign_in
+
+    settings.DATA_DIR = tmp_path
+    load_places()
+    logins = load_staff()
+    reviewer = get_user_model().objects.get(username="reviewer")
+    enterprise = EnterpriseFactory(name="上海祥先实业有限公司", neighbourhood__code="zhijiangxincun")
+    services.need_add(enterprise=enterprise, actor=reviewer, need=services.NeedIn(
+        kind="supplies", detail="口罩", quantity=500, due_on=timezone.localdate() - dt.timedelta(days=2), owner_office="街道工会"))
+    masks = SupplyItemFactory()
+    ledger.receipt_record(item=masks, quantity=1000, source="区总工会", actor=reviewer)
+    page = sign_in(browser, live_server, "reviewer", logins["reviewer"], {"width": 1280, "height": 900})
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        for name, path in (("needs", "/staff/needs/"), ("enterprise", f"/staff/enterprises/{enterprise.pk}/"),
+                           ("supplies", "/staff/supplies/"), ("dashboard", "/staff/enterprises/dashboard/")):
+            assert page.goto(live_server.url + path).status == 200
+            screenshot(page, f"enterprise-staff-{name}-{width}")
+    page.goto(live_server.url + "/staff/needs/")
+    row = page.locator("tr.need-overdue")
+    assert row.count() == 1 and "已逾期" in row.inner_text()
+    assert page.evaluate("getComputedStyle(document.querySelector('tr.need-overdue')).color") == "rgb(179, 38, 30)"

@@ -55,7 +55,7 @@ def enterprise_history(enterprise: Enterprise) -> list[tuple[dt.datetime, str, o
 
 def needs_rows(needs: QuerySet[Need], *, status: str = "", kind: str = "", overdue: bool = False, today=None) -> list[Need]:
     today = today or timezone.localdate()
-    if status == "open":
+    if status == "unfinished":
         needs = needs.filter(status__in=OPEN_NEED)
     elif status in NeedStatus.values:
         needs = needs.filter(status=status)
@@ -187,7 +187,7 @@ def dashboard_workbook(board: Dashboard):
                     [_("说明"), board.sentence],
                 ],
             ),
-            (_("诉求"), [_("类别"), _("办理中"), _("逾期"), _("已解决")], [list(row) for row in board.needs_by_kind]),
+            (_("诉求"), [_("类别"), _("未办结"), _("逾期"), _("已解决")], [list(row) for row in board.needs_by_kind]),
             (
                 _("物资"),
                 [_("物资"), _("单位"), _("入库"), _("发放"), _("库存"), _("发放企业（家）")],

@@ -237,13 +237,13 @@ def staff_visit_photo(request, photo_id):
 @staff_required
 def staff_needs(request):
     rows = selectors.needs_rows(
-        _needs(request.user), status=request.GET.get("status", "open"), kind=request.GET.get("kind", ""),
+        _needs(request.user), status=request.GET.get("status", "unfinished"), kind=request.GET.get("kind", ""),
         overdue=request.GET.get("overdue") == "1",
     )  # fmt: skip
     return _page(
         request,
         "enterprises/staff_needs.html",
-        {"rows": rows, "status": request.GET.get("status", "open"), "kind": request.GET.get("kind", ""),
+        {"rows": rows, "status": request.GET.get("status", "unfinished"), "kind": request.GET.get("kind", ""),
          "overdue": request.GET.get("overdue") == "1", "statuses": NeedStatus.choices,
          "kinds": Need._meta.get_field("kind").choices},
     )  # fmt: skip
