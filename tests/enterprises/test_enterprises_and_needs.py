@@ -207,6 +207,7 @@ def test_the_contact_reports_a_need_from_the_link_until_it_expires(client, progr
     refused = client.post(f"/enterprises/report/{token}/", {"detail": "缺少消毒片", "phone": "123"})
     body = refused.content.decode()
     assert refused.status_code == 400 and "请选择需要哪方面的帮助" in body and "缺少消毒片" in body
+    assert "请填写11位手机号码" in body  # every problem at once
     done = client.post(f"/enterprises/report/{token}/", {"kind": "supplies", "detail": "缺少消毒片", "quantity": "10", "name": "钱主任", "phone": "13500000005"})
     assert done.status_code == 200 and "已收到" in done.content.decode()
     need = Need.objects.get()

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from jiedao.lib.forms import LanguageColonForm, iso_date_input
+from jiedao.lib.forms import LanguageColonForm, MobileField, iso_date_input
 
 from .models import Item, NeedKind, NeedStatus, Size
 
@@ -143,3 +143,8 @@ class ReportForm(LanguageColonForm):
     name = forms.CharField(label=_("您的姓名"), max_length=60, required=False, widget=_text(autocomplete="name"))
     phone = forms.CharField(label=_("您的手机号码"), max_length=20, required=False, help_text=_("办结后会短信告诉您。"),
                             widget=_text(inputmode="numeric", autocomplete="tel"))  # fmt: skip
+
+    def clean_phone(self):
+        """Optional, but a number typed must be a mobile: checked with the rest, so every problem shows at once."""
+        phone = self.cleaned_data.get("phone", "")
+        return MobileField().clean(phone) if phone.strip() else ""
