@@ -304,3 +304,23 @@ def test_the_lists_cost_a_fixed_number_of_queries(client, programme, django_asse
         assert client.get("/staff/enterprises/").status_code == 200
     with django_assert_max_num_queries(12):
         assert client.get("/staff/needs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_every_staff_form_opens_for_a_committee_worker(client, programme):
+    from jiedao.enterprises import ledger
+    from tests.factories import SupplyItemFactory
+
+    worker = make_staff("worker_zjxc", Role.WORKER, ["zhijiangxincun"])
+    enterprise = EnterpriseFactory()
+    need = services.need_add(enterprise=enterprise, need=services.NeedIn(kind="supplies", detail="口罩"), actor=worker)
+    entry = ledger.receipt_record(item=SupplyItemFactory(), quantity=10, source="区总工会", actor=worker)
+    sign_in(client, worker)
+    for path in ("/staff/enterprises/new/", "/staff/enterprises/import/", f"/staff/enterprises/{enterprise.pk}/visit/",
+                 f"/staff/needs/{need.pk}/", "/staff/supplies/", "/staff/supplies/handout/", f"/staff/supplies/entries/{entry.pk}/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    visit_page = client.get(f"/staff/enterprises/{enterprise.pk}/visit/").content.decode()
+    assert "拍照或选择照片" in visit_page and "needs-0-kind" in visit_page
+    new_page = client.get("/staff/enterprises/new/").content.decode()
+    assert ">芷江新村</option>" in new_page and ">永太</option>" not in new_page
