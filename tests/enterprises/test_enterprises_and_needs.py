@@ -324,3 +324,19 @@ def test_every_staff_form_opens_for_a_committee_worker(client, programme):
     assert "拍照或选择照片" in visit_page and "needs-0-kind" in visit_page
     new_page = client.get("/staff/enterprises/new/").content.decode()
     assert ">芷江新村</option>" in new_page and ">永太</option>" not in new_page
+
+
+@pytest.mark.django_db
+def test_a_leaked_link_cannot_flood_the_needs_list(client, programme, monkeypatch):
+    from jiedao.enterprises import views
+    from jiedao.lib.ratelimit import Rate
+
+    monkeypatch.setattr(views, "REPORT_RATES", (Rate(count=2, seconds=3600),))
+    enterprise = EnterpriseFactory()
+    token = services.report_link_issue(enterprise=enterprise, actor=make_staff("union", Role.REVIEWER), send_sms=False)
+    data = {"kind": "other", "detail": "测试"}
+    assert client.post(f"/enterprises/report/{token}/", data).status_code == 200
+    assert client.post(f"/enterprises/report/{token}/", data).status_code == 200
+    third = client.post(f"/enterprises/report/{token}/", {**data, "detail": "第三次"})
+    assert third.status_code == 429 and "太频繁" in third.content.decode() and "第三次" in third.content.decode()
+    assert Need.objects.count() == 2

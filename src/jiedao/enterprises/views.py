@@ -20,6 +20,7 @@ from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.excel import write_workbook
 from jiedao.lib.http import no_store
 from jiedao.lib.photos import PhotoRejected, process_photo
+from jiedao.lib.ratelimit import Limit, Rate, rate_limit_hit
 
 from . import ledger, selectors, services
 from .forms import (
@@ -38,6 +39,9 @@ from .forms import (
 from .models import OPEN_NEED, Enterprise, LedgerEntry, Need, NeedStatus, VisitPhoto
 
 WRITERS = frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN})
+# A link is one enterprise's: twenty needs an hour from it is plenty, and a leaked link cannot flood
+# the needs list.
+REPORT_RATES = (Rate(count=20, seconds=3600),)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -429,7 +433,11 @@ def report_page(request, token):
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        decision = rate_limit_hit(Limit(f"enterprise-report:{enterprise.pk}", REPORT_RATES)) if form.is_valid() else None
+        if decision is not None and not decision.allowed:
+            form.add_error(None, _("这个链接提交得太频繁了，请 %(minutes)d 分钟后再试。填写的内容还在。") % {"minutes": decision.retry_minutes})
+            status = 429
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 need = services.need_report(token=token, kind=data["kind"], detail=data["detail"], quantity=data["quantity"],
