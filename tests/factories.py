@@ -514,3 +514,45 @@ def site_worker(site, *, serial=1, name="王建国", approved=True, signed=True,
             site_pass=site_pass, actor=site.responsible, valid_from=site_pass.valid_from, valid_until=site_pass.valid_until
         )
     return worker, site_pass
+# --- enterprise outreach --------------------------------------------------------------------------
+
+
+def valid_uscc(serial: int) -> str:
+    """A unified social credit code that python-stdnum accepts: a Jing'an (310106) company."""
+    from stdnum.cn import uscc
+
+    base = f"91310106MA{serial:07d}"
+    return base + uscc.calc_check_digit(base)
+
+
+class EnterpriseFactory(DjangoModelFactory):
+    """An enterprise of 芷江新村 with its own union (单独建会) and a contact; ``contact=None`` for none."""
+
+    class Meta:
+        model = "enterprises.Enterprise"
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"上海测试企业{n}有限公司")
+    uscc = factory.Sequence(lambda n: valid_uscc(n + 1))
+    neighbourhood = factory.LazyFunction(lambda: NeighbourhoodFactory(code="zhijiangxincun", name="芷江新村"))
+    address = "中兴路1021弄7号"
+    sector = "商贸"
+    union_separate = True
+
+    @factory.post_generation
+    def contact(obj, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        name, phone = extracted if isinstance(extracted, tuple) else ("王经理", "13800138000")
+        obj.contacts.create(name=name, phone=phone, primary=True)
+
+
+class SupplyItemFactory(DjangoModelFactory):
+    """An item of the supplies ledger (口罩, 只), with no stock: stock comes in through ``ledger``."""
+
+    class Meta:
+        model = "enterprises.Item"
+        django_get_or_create = ("name",)
+
+    name = "口罩"
+    unit = "只"

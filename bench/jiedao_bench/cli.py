@@ -33,6 +33,7 @@ from .report import RESULTS_JSON, RESULTS_MD, machine_facts, write_reports
 from .server import PG_SERVER, postgres_available
 from .services_rosters import bench_rosters
 from .services_sites import bench_sites
+from .enterprises_ledger import bench_enterprises
 
 # What --only runs: metric name -> (group, parts of that group).
 ONLY = {
@@ -42,6 +43,8 @@ ONLY = {
     "working_days_ms": ("ratings", ()),
     "gate_entry_p95_ms": ("sites", ()),
     "retention_purge_s": ("sites", ()),
+    "ledger_balance_ms": ("enterprises", ()),
+    "handout_race": ("enterprises", ()),
     "status_lookup_rps": ("public", ("status",)),
     "home_rps": ("public", ("status",)),
     "slow_clients_p95_ratio": ("public", ("slow",)),
@@ -98,6 +101,7 @@ def main() -> int:
         "ratings": lambda: bench_ratings(profile),
         "public": lambda: bench_public(profile, parts or ("status", "activities", "bulletins", "slow", "submit", "surge")),
         "sites": lambda: bench_sites(profile),
+        "enterprises": lambda: bench_enterprises(profile),
         "city_scale": lambda: bench_city_scale(profile, databases, parts or ("city", "notices")),
     }
     for name, bench in benches.items():

@@ -23,11 +23,11 @@ PROFILES = {
     "quick": {"photo_rounds": 2, "rss_photos": 2, "http_seconds": 8, "http_warmup": 1, "submit_seconds": 5,
               "surge_seconds": 10, "surge_baseline_seconds": 3,
               "applications": 5_000, "export_rows": 2_500, "dashboard_requests": 20, "export_rounds": 1,
-              "notices": 1_000, "notice_rounds": 1},
+              "notices": 1_000, "notice_rounds": 1, "ledger_rows": 20_000},
     "full": {"photo_rounds": 12, "rss_photos": 6, "http_seconds": 30, "http_warmup": 3, "submit_seconds": 20,
              "surge_seconds": 60, "surge_baseline_seconds": 15,
              "applications": 1_000_000, "export_rows": 100_000, "dashboard_requests": 30, "export_rounds": 2,
-             "notices": 10_000, "notice_rounds": 2},
+             "notices": 10_000, "notice_rounds": 2, "ledger_rows": 1_000_000},
 }  # fmt: skip
 
 

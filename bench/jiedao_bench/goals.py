@@ -37,6 +37,8 @@ GOALS = {
     "gate_entries_lost_or_duplicated": ("<=", 0, "value"),
     "retention_purge_s": ("<=", 60, "value"),
     "working_days_ms": ("<=", 1000, "value"),
+    "ledger_balance_ms": ("<=", 50, "value"),
+    "handout_race": ("<=", 0, "value"),  # wrong outcomes: handouts beyond (or short of) the 10 boxes, negative stock
 }
 
 GOAL_APPLICATIONS, GOAL_SECONDS = 1_000_000, 600  # "a million applications within 10 minutes"

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "jiedao.bulletins",
     "jiedao.news",
     "jiedao.sites",
+    "jiedao.enterprises",
     "jiedao.review",
     "jiedao.notices",
     "jiedao.reports",
@@ -588,6 +589,13 @@ JIEDAO_WORKER_EXTRA_ROUNDS = [
 # Volunteers' and sign-ups' names and phones are kept this many days after their last activity or
 # shift (what party-member records need), then anonymised; the counts and hours stay.
 JIEDAO_VOLUNTEER_RETENTION_DAYS = int(os.environ.get("JIEDAO_VOLUNTEER_RETENTION_DAYS", "730"))
+# Enterprise outreach: an overdue need's owner gets one SMS (the worker's loop); a need without a
+# due date is due this many days after it was raised; the contact's report link lasts this long,
+# and needs reported through it are owned by this office until someone assigns them.
+JIEDAO_WORKER_EXTRA_ROUNDS = [*JIEDAO_WORKER_EXTRA_ROUNDS, "jiedao.enterprises.services.needs_overdue_notify"]
+JIEDAO_ENTERPRISE_NEED_DAYS = int(os.environ.get("JIEDAO_ENTERPRISE_NEED_DAYS", "7"))
+JIEDAO_ENTERPRISE_REPORT_LINK_DAYS = int(os.environ.get("JIEDAO_ENTERPRISE_REPORT_LINK_DAYS", "30"))
+JIEDAO_ENTERPRISE_OFFICE = os.environ.get("JIEDAO_ENTERPRISE_OFFICE", "街道工会")
 
 # Service ratings (好差评): how long a rating link lives, and the working days (China's official
 # calendar, 调休 included) a bad rating's rectification has before it is overdue.

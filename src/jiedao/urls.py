@@ -8,6 +8,7 @@ from jiedao.api.api import api as partner_api
 from jiedao.ratings.urls import staff_urlpatterns as ratings_staff
 from jiedao.bulletins.urls import staff_urlpatterns as bulletins_staff
 from jiedao.news.urls import staff_urlpatterns as news_staff
+from jiedao.enterprises.urls import staff_urlpatterns as enterprises_staff
 from jiedao.rosters.urls import staff_urlpatterns as rosters_staff
 from jiedao.sites.urls import staff_urlpatterns as sites_staff
 from jiedao.core.views import healthz
@@ -40,6 +41,7 @@ urlpatterns = [
         path("staff/bulletins/", include((bulletins_staff, "bulletins_staff"))),
         path("staff/news/", include((news_staff, "news_staff"))),
         path("staff/sites/", include((sites_staff, "sites_staff"))),
+        path("staff/", include((enterprises_staff, "enterprises_staff"))),
         path("staff/", include("jiedao.review.urls")),
         path("staff/", include("jiedao.reports.urls")),
         path("", include("jiedao.activities.urls")),
@@ -48,6 +50,7 @@ urlpatterns = [
         path("", include("jiedao.bulletins.urls")),
         path("", include("jiedao.news.urls")),
         path("", include("jiedao.sites.urls")),
+        path("", include("jiedao.enterprises.urls")),
         path("", include("jiedao.intake.urls")),
         prefix_default_language=False,
     ),

@@ -1,6 +1,6 @@
 """The document photo pipeline, as a resident or a reviewer would notice it.
 
-No Django here: jiedao.intake.photos is plain Pillow.
+No Django here: jiedao.lib.photos (imported as jiedao.intake.photos) is plain Pillow.
 """
 
 from __future__ import annotations

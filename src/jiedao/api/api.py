@@ -18,6 +18,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
+from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -34,6 +35,8 @@ from jiedao.activities import services as activity_services
 from jiedao.activities.models import Activity, SignupStatus
 from jiedao.ratings import selectors as rating_selectors
 from jiedao.bulletins import selectors as bulletin_selectors
+from jiedao.enterprises import services as enterprise_services
+from jiedao.enterprises.models import Enterprise
 from jiedao.core.audit import audit_record, client_ip
 from jiedao.core.models import AuditAction
 from jiedao.intake import access
@@ -696,3 +699,41 @@ def site_entries(request, code: str, body: schemas.GateEntriesIn):
             site_services.gate_record_one(site, item, source=Source.API, actor=None, gate=body.gate) for item in items
         ]
     }
+# Enterprise outreach: the district's enterprise service platform reads an enterprise's needs and
+# passes on the ones reported to it; the same rules as the back office (enterprises.services).
+
+
+def _enterprise(uscc: str) -> Enterprise:
+    enterprise = Enterprise.objects.filter(uscc=(uscc or "").strip().upper()).first()
+    if enterprise is None:
+        raise Http404
+    return enterprise
+
+
+def _need_out(need) -> dict:
+    return {
+        "reference": need.reference, "kind": need.kind, "detail": need.detail, "quantity": need.quantity,
+        "status": need.status, "reason": need.reason, "due_on": need.due_on, "overdue": need.is_overdue(),
+        "owner_office": need.owner_office, "created_at": need.created_at, "closed_at": need.closed_at,
+    }  # fmt: skip
+
+
+@api.get("/enterprises/{uscc}/needs", response={200: schemas.EnterpriseNeedsOut, **ERRORS}, summary="An enterprise's needs and where each stands")
+def enterprise_needs(request, uscc: str):
+    enterprise = _enterprise(uscc)
+    return {"uscc": enterprise.uscc, "name": enterprise.name, "needs": [_need_out(n) for n in enterprise.needs.order_by("created_at", "id")]}
+
+
+@api.post(
+    "/enterprises/{uscc}/needs",
+    response={201: schemas.EnterpriseNeedOut, **ERRORS},
+    summary="Pass on a need the enterprise reported (201; 404 for an enterprise not registered here; 422 with messages)",
+)
+def enterprise_need_add(request, uscc: str, body: schemas.EnterpriseNeedIn):
+    enterprise = _enterprise(uscc)
+    need = enterprise_services.need_add(
+        enterprise=enterprise, source="partner",
+        need=enterprise_services.NeedIn(kind=body.kind, detail=body.detail, quantity=body.quantity, due_on=body.due_on,
+                                        owner_office=settings.JIEDAO_ENTERPRISE_OFFICE),
+    )  # fmt: skip
+    return HttpStatus(201, _need_out(need))

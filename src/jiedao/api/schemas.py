@@ -259,3 +259,33 @@ class GateEntryResult(Schema):
 
 class GateEntriesOut(Schema):
     results: list[GateEntryResult]
+# Enterprise outreach: the district's enterprise service platform reads and adds an enterprise's needs.
+
+
+class EnterpriseNeedOut(Schema):
+    reference: str = Field(description="the need's number, as the enterprise's SMS names it")
+    kind: Literal["supplies", "reopening", "staffing", "funding", "policy", "other"]
+    detail: str
+    quantity: int | None = None
+    status: Literal["open", "in_hand", "met", "referred", "cannot"]
+    reason: str = Field(description="why it was referred or cannot be met")
+    due_on: dt.date
+    overdue: bool
+    owner_office: str
+    created_at: dt.datetime
+    closed_at: dt.datetime | None = None
+
+
+class EnterpriseNeedsOut(Schema):
+    uscc: str
+    name: str
+    needs: list[EnterpriseNeedOut]
+
+
+class EnterpriseNeedIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["supplies", "reopening", "staffing", "funding", "policy", "other"]
+    detail: str = Field(max_length=300, pattern=TEXT)
+    quantity: int | None = Field(default=None, ge=1)
+    due_on: dt.date | None = Field(default=None, description="when it is due; by default in JIEDAO_ENTERPRISE_NEED_DAYS days")

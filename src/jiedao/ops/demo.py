@@ -736,6 +736,91 @@ def load_sites() -> int:
     for refusal in Refusal.objects.filter(site=site):
         services.refusal_close(refusal=refusal, note="复测37.5℃，已劝离并提醒去发热门诊；次日复测正常后进场。", actor=responsible)
     return 1
+# Enterprise outreach: the five the newsletter names and 25 more of the area, 29 of the 30 with a
+# union of their own (单独建会); visited in March, given masks, sanitiser and tablets.
+ENTERPRISES = [
+    ("上海力德国际贸易有限公司", "商贸", "zhijiangxincun"),
+    ("上海国信典当有限公司", "典当", "gonghexinlu"),
+    ("上海祥先实业有限公司", "制造", "yongtai"),
+    ("上海电能电气有限公司", "电气设备", "zhijiangxincun"),
+    ("上海久兴物业管理有限公司", "物业", "gonghexinlu"),
+]
+MORE_ENTERPRISES = "华盛 永达 恒通 新源 瑞丰 金桥 宏远 东升 嘉禾 百联 安泰 明辉 信达 顺昌 天和 博雅 佳美 汇丰 长兴 正大 益民 光明 众合 隆盛 福源".split()
+
+
+def load_enterprises() -> int:
+    """The March visits of the newsletter's second article: the party secretary and the trade union
+    at 30 enterprises, the needs they heard (masks and sanitiser above all), and the union's
+    handouts from the ledger, through the service's own writes (the SMS a met need sends are not
+    queued for demo contacts: those needs are closed directly)."""
+    import datetime as dt
+    import io
+    import random
+
+    from django.utils import timezone
+    from PIL import Image, ImageDraw
+
+    from jiedao.enterprises import ledger, services
+    from jiedao.enterprises.models import Contact, Enterprise, Item, Need, NeedEvent, NeedStatus
+
+    from .generate import SURNAME, person_name
+
+    if Enterprise.objects.filter(name=ENTERPRISES[0][0]).exists():
+        return 0
+    from stdnum.cn import uscc
+
+    rng = random.Random(2020)
+    admin = get_user_model().objects.get(username="admin")
+    staff_ids = list(get_user_model().objects.filter(username__in=["admin", "leader"]).values_list("pk", flat=True))
+    year = timezone.localdate().year if timezone.localdate().month > 3 else timezone.localdate().year - 1
+    hoods = {n.code: n for n in Neighbourhood.objects.all()}
+    rows = list(ENTERPRISES) + [
+        (f"上海{name}{rng.choice(['科技', '实业', '贸易', '服务'])}有限公司", rng.choice(["商贸", "制造", "餐饮", "服务", "信息技术"]),
+         rng.choice(["zhijiangxincun", "gonghexinlu", "yongtai"]))
+        for name in MORE_ENTERPRISES
+    ]  # fmt: skip
+    enterprises = []
+    for serial, (name, sector, hood) in enumerate(rows, start=1):
+        base = f"91310106MA1{serial:06d}"
+        enterprise = Enterprise.objects.create(
+            name=name, uscc=base + uscc.calc_check_digit(base), neighbourhood=hoods.get(hood), sector=sector,
+            address=f"中兴路{1000 + serial * 7}号", size=rng.choice(["micro", "small", "small", "medium"]),
+            union_separate=serial != 30,
+        )  # fmt: skip
+        Contact.objects.create(enterprise=enterprise, name=person_name(rng, rng.choice("mf"), SURNAME(rng)),
+                               phone=f"136{rng.randrange(10**8):08d}", title="行政主管")  # fmt: skip
+        enterprises.append(enterprise)
+    masks = Item.objects.get_or_create(name="口罩", defaults={"unit": "只"})[0]
+    gel = Item.objects.get_or_create(name="免洗洗手液", defaults={"unit": "瓶"})[0]
+    tablets = Item.objects.get_or_create(name="消毒片", defaults={"unit": "盒"})[0]
+    march = lambda day, hour=10: timezone.make_aware(dt.datetime(year, 3, day, hour))  # noqa: E731
+    ledger.receipt_record(item=masks, quantity=20000, source="区总工会", actor=admin, now=march(2))
+    ledger.receipt_record(item=gel, quantity=800, source="区总工会", actor=admin, now=march(2))
+    ledger.receipt_record(item=tablets, quantity=400, source="爱心企业捐赠", actor=admin, now=march(3))
+    signature = Image.new("LA", (300, 100), (0, 0))
+    ImageDraw.Draw(signature).line([(20, 70), (90, 30), (160, 75), (280, 35)], fill=(0, 255), width=4)
+    png = io.BytesIO()
+    signature.save(png, format="PNG")
+    for index, enterprise in enumerate(enterprises):
+        day = 3 + index % 20
+        visit = services.visit_record(
+            enterprise=enterprise, actor=admin, visited_on=dt.date(year, 3, day), staff_ids=staff_ids,
+            visitors="街道党工委书记、街道工会", notes="了解复工复产情况：员工陆续返岗，防疫物资紧缺。",
+            needs=[services.NeedIn(kind="supplies", detail="口罩、免洗洗手液", quantity=500, due_on=dt.date(year, 3, day + 5),
+                                   owner_office="街道工会", owner_phone="13800000001")]
+            + ([services.NeedIn(kind=rng.choice(["policy", "staffing", "funding"]), detail=rng.choice(["稳岗补贴政策咨询", "招工用工", "房租减免"]),
+                                due_on=dt.date(year, 4, 10), owner_office="街道营商办", owner_phone="13800000002")] if index % 3 == 0 else []),
+            now=march(day),
+        )  # fmt: skip
+        if not enterprise.union_separate:
+            continue
+        need = visit.needs.get(kind="supplies")
+        for item, quantity in ((masks, rng.choice([400, 500, 600])), (gel, rng.choice([10, 20])), (tablets, 10)):
+            ledger.handout_record(item=item, quantity=quantity, enterprise=enterprise, need=need, received_by=enterprise.primary_contact.name,
+                                  actor=admin, signature_png=png.getvalue(), now=march(min(day + 2, 31), 14))  # fmt: skip
+        Need.objects.filter(pk=need.pk).update(status=NeedStatus.MET, closed_at=march(min(day + 2, 31), 15))
+        NeedEvent.objects.create(need=need, from_status=NeedStatus.OPEN, to_status=NeedStatus.MET, actor=admin, at=march(min(day + 2, 31), 15))
+    return len(enterprises)
 
 
 def demo_load(*, with_samples: bool = True) -> dict:
@@ -751,5 +836,6 @@ def demo_load(*, with_samples: bool = True) -> dict:
         load_bulletins()
         load_news()
         load_sites()
+        load_enterprises()
     tallies_rebuild()  # also brings the counts of data loaded before the tallies existed up to date
     return {"programme": programme, "logins": logins, "samples_created": created}
