@@ -270,3 +270,14 @@ def test_a_programme_with_cases_keeps_its_service_type(client, talk):
     with pytest.raises(ValidationError) as refused:
         talk.full_clean()
     assert "不能再改服务类型" in str(refused.value)
+
+
+@pytest.mark.django_db
+def test_every_public_page_links_the_public_services_a_resident_can_use(client, programme):
+    """Each service registers its public entry (lib.public_links); the footer of every public page
+    lists them, in the page's language."""
+    page = client.get("/status/").content.decode()
+    for path, label in (("/activities/", "活动报名"), ("/notices/", "公示"), ("/news/", "社区要闻"), ("/ratings/", "服务评价结果")):
+        assert f'<a href="{path}">{label}</a>' in page
+    english = client.get("/en/status/").content.decode()
+    assert '<a href="/en/notices/">' in english and "Service ratings: results" in english

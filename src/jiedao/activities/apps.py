@@ -8,6 +8,9 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("活动报名")
 
     def ready(self):
+        from jiedao.lib.public_links import public_link_register
+
+        public_link_register("activities:list", _("活动报名"))
         from jiedao.core.models import Role, audit_action_register
         from jiedao.core.staff import staff_link_register
         from jiedao.notices.templates import SmsTemplate, sms_template_register

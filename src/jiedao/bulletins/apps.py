@@ -11,6 +11,9 @@ class BulletinsConfig(AppConfig):
     verbose_name = _("公示")
 
     def ready(self):
+        from jiedao.lib.public_links import public_link_register
+
+        public_link_register("bulletins:list", _("公示"))
         from jiedao.core.models import Role, audit_action_register
         from jiedao.core.staff import staff_link_register
         from jiedao.lib.payment_holds import payment_hold_register

@@ -10,6 +10,9 @@ class NewsConfig(AppConfig):
     verbose_name = _("社区要闻")
 
     def ready(self):
+        from jiedao.lib.public_links import public_link_register
+
+        public_link_register("news:list", _("社区要闻"))
         from jiedao.core.models import audit_action_register
         from jiedao.core.staff import staff_link_register
 

@@ -11,6 +11,9 @@ class RatingsConfig(AppConfig):
     verbose_name = _("服务评价（好差评）")
 
     def ready(self):
+        from jiedao.lib.public_links import public_link_register
+
+        public_link_register("ratings:summary", _("服务评价结果"))
         from jiedao.core.models import Role, audit_action_register
         from jiedao.core.staff import staff_link_register
         from jiedao.lib.case_endings import case_ended
