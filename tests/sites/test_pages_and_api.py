@@ -5,6 +5,7 @@ and the leadership sees counts."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 
@@ -56,6 +57,10 @@ def test_without_javascript_the_gatekeeper_types_the_pass_and_reads_the_answer(c
 
 def test_the_sync_endpoint_answers_each_entry_once_and_refuses_a_closed_gate(client, site):
     _worker, site_pass = site_worker(site)
+    # The entries waited ten minutes on the phone: just after midnight that was yesterday, so the
+    # pass must have been valid yesterday too.
+    site_pass.valid_from -= dt.timedelta(days=1)
+    site_pass.save(update_fields=["valid_from"])
     entries = [{"key": str(uuid.uuid4()), "pass": site_pass.number, "temperature": "36.5", "direction": "in",
                 "phone_at": "2020-03-24T08:00:00+08:00", "elapsed_s": 600} for _ in range(3)]  # fmt: skip
     closed = client.post(reverse("sites:gate_sync"), json.dumps({"entries": entries}), content_type="application/json")
