@@ -177,3 +177,32 @@ def reseal_all(model, *, batch_size: int = 2000) -> Resealed:
         changed += len(dirty)
         last = chunk[-1].pk
     return Resealed(model._meta.label, rows, changed)
+
+
+class SealedIdNumber:
+    """For a model that keeps an ID number as ``id_number_encrypted`` (a Fernet token) and
+    ``id_number_hash`` (the keyed hash that finds it): the plain number as a property, and
+    ``reseal`` for ``jiedao keys rotate``. A plain mixin, no fields, so adding it migrates nothing."""
+
+    SEALED_FIELDS = ("id_number_encrypted", "id_number_hash")
+
+    @property
+    def id_number(self) -> str:
+        return decrypt(self.id_number_encrypted) if self.id_number_encrypted else ""
+
+    @id_number.setter
+    def id_number(self, number: str) -> None:
+        # Also what ``Model(id_number=...)`` calls.
+        self.id_number_encrypted = encrypt(number) if number else ""
+        self.id_number_hash = id_hash(number) if number else ""
+
+    def reseal(self) -> bool:
+        """The token to the current key and the hash to the current hash key; False when both
+        already are, so a second run changes nothing."""
+        if not self.id_number_encrypted:
+            return False
+        number = self.id_number
+        if is_current(self.id_number_encrypted) and self.id_number_hash == id_hash(number):
+            return False
+        self.id_number = number
+        return True

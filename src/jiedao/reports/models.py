@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.models import Block
 from jiedao.intake.models import Category, Programme
-from jiedao.lib.crypto import decrypt, encrypt, id_hash, is_current
+from jiedao.lib.crypto import SealedIdNumber
 
 
 class RosterVersion(models.Model):
@@ -40,7 +40,7 @@ class RosterVersion(models.Model):
         return f"{self.programme.code} v{self.number}"
 
 
-class RosterEntry(models.Model):
+class RosterEntry(SealedIdNumber, models.Model):
     version = models.ForeignKey(RosterVersion, on_delete=models.CASCADE, related_name="entries")
     block = models.ForeignKey(Block, on_delete=models.PROTECT, verbose_name=_("旧改地块"))
     household = models.CharField(_("户号"), max_length=40, blank=True)
@@ -55,28 +55,6 @@ class RosterEntry(models.Model):
         verbose_name = _("在册户")
         verbose_name_plural = _("在册户")
         indexes = [models.Index(fields=["id_number_hash", "version"], name="roster_id_idx")]
-
-    @property
-    def id_number(self) -> str:
-        return decrypt(self.id_number_encrypted) if self.id_number_encrypted else ""
-
-    @id_number.setter
-    def id_number(self, number: str) -> None:
-        # Also what ``RosterEntry(id_number=...)`` calls.
-        self.id_number_encrypted = encrypt(number) if number else ""
-        self.id_number_hash = id_hash(number) if number else ""
-
-    SEALED_FIELDS = ("id_number_encrypted", "id_number_hash")
-
-    def reseal(self) -> bool:
-        """As ``Application.reseal``: current key and hash key, False when nothing changes."""
-        if not self.id_number_encrypted:
-            return False
-        number = self.id_number
-        if is_current(self.id_number_encrypted) and self.id_number_hash == id_hash(number):
-            return False
-        self.id_number = number
-        return True
 
 
 class RosterMatch(models.TextChoices):

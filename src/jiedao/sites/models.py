@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from jiedao.core.models import Neighbourhood
-from jiedao.lib.crypto import decrypt, encrypt, id_hash, is_current
+from jiedao.lib.crypto import SealedIdNumber
 from jiedao.lib.links import short_token
 from jiedao.lib.validators import mask_id_number, mask_phone
 
@@ -84,7 +84,7 @@ class HealthCode(models.TextChoices):
     RED = "red", _("红码")
 
 
-class SiteWorker(models.Model):
+class SiteWorker(SealedIdNumber, models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="workers")
     name = models.CharField(_("姓名"), max_length=100)
     id_number_encrypted = models.CharField(max_length=200, blank=True, editable=False)
@@ -115,15 +115,6 @@ class SiteWorker(models.Model):
         return f"{self.site.code} #{self.pk}"
 
     @property
-    def id_number(self) -> str:
-        return decrypt(self.id_number_encrypted) if self.id_number_encrypted else ""
-
-    @id_number.setter
-    def id_number(self, number: str) -> None:
-        self.id_number_encrypted = encrypt(number) if number else ""
-        self.id_number_hash = id_hash(number) if number else ""
-
-    @property
     def masked_id_number(self) -> str:
         return mask_id_number(self.id_number) if self.id_number_encrypted else ""
 
@@ -135,17 +126,6 @@ class SiteWorker(models.Model):
     def label(self) -> str:
         """How lists name a worker to staff who may not see names: the crew number and trade."""
         return f"#{self.pk} {self.trade}".strip()
-
-    SEALED_FIELDS = ("id_number_encrypted", "id_number_hash")
-
-    def reseal(self) -> bool:
-        if not self.id_number_encrypted:
-            return False
-        number = self.id_number
-        if is_current(self.id_number_encrypted) and self.id_number_hash == id_hash(number):
-            return False
-        self.id_number = number
-        return True
 
 
 class PassStatus(models.TextChoices):
