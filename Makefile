@@ -55,8 +55,11 @@ run: demo
 	JIEDAO_MANIFEST_STATIC=1 JIEDAO_BIND=$(HOST):$(PORT) JIEDAO_WEB_WORKERS=$(WORKERS) \
 		$(BIN)/gunicorn --config deploy/gunicorn.conf.py jiedao.asgi:application
 
+# One pytest worker per core (pytest-xdist), each with its own test database and browser;
+# `make test TEST_WORKERS=0` runs the suite in one process.
+TEST_WORKERS ?= auto
 test: install-test
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: install-test
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
