@@ -13,11 +13,12 @@ def empty_cache(db):
     cache.clear()
 
 
-def test_the_home_page_shows_a_programme_edit_at_once(client, programme):
+def test_the_home_page_shows_a_programme_edit_at_once(client, programme, django_capture_on_commit_callbacks):
     first = client.get("/").content.decode()
     assert programme.display_name in first
     programme.name = "旧改特殊对象帮困补助（第二批）"
-    programme.save()
+    with django_capture_on_commit_callbacks(execute=True):  # the admin's save, committed
+        programme.save()
     programme.refresh_from_db()
     assert programme.display_name in client.get("/").content.decode()
 

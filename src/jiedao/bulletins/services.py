@@ -32,6 +32,7 @@ from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.forms import clean_person
 from jiedao.lib.links import site_link
+from jiedao.lib.page_cache import shared_pages_forget
 from jiedao.lib.payment_holds import payment_hold_lock
 from jiedao.lib.public_lists import list_source, public_cells_problems
 from jiedao.lib.ratelimit import Limit, Rate, address_key, rate_limit_hit
@@ -52,7 +53,6 @@ from .models import (
     ObjectionOutcome,
     ObjectionStatus,
 )
-from .page_cache import bulletin_pages_forget
 
 AUDIT_SAVE = "bulletin_save"
 AUDIT_PUBLISH = "bulletin_publish"
@@ -198,7 +198,7 @@ def bulletin_publish(*, bulletin: Bulletin, actor, ip: str | None = None, now: d
         if bulletin.sms_push:
             _push(bulletin, now)
         audit_record(actor=actor, action=AUDIT_PUBLISH, reference=f"GS-{bulletin.pk}", ip=ip)
-        bulletin_pages_forget()
+        shared_pages_forget(["notices"])
     return bulletin
 
 
@@ -226,7 +226,7 @@ def bulletin_withdraw(*, bulletin: Bulletin, actor, ip: str | None = None) -> Bu
     with transaction.atomic():
         Bulletin.objects.filter(pk=bulletin.pk).update(status=BulletinStatus.WITHDRAWN)
         audit_record(actor=actor, action=AUDIT_WITHDRAW, reference=f"GS-{bulletin.pk}", ip=ip)
-        bulletin_pages_forget()
+        shared_pages_forget(["notices"])
     bulletin.status = BulletinStatus.WITHDRAWN
     return bulletin
 
@@ -306,7 +306,7 @@ def objection_create(
                         "link": site_link(f"y/{objection.token}/")},
                 now=now,
             )  # fmt: skip
-            bulletin_pages_forget()
+            shared_pages_forget(["notices"])
         return objection
     except Exception:
         if stored:
@@ -356,7 +356,7 @@ def objection_answer(
             )
         )
         audit_record(actor=actor, action=AUDIT_ANSWER, reference=objection.reference, ip=ip, outcome=outcome)
-        bulletin_pages_forget()
+        shared_pages_forget(["notices"])
     return objection
 
 

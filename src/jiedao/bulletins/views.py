@@ -21,13 +21,13 @@ from jiedao.core.models import Neighbourhood, Role
 from jiedao.core.staff import neighbourhood_ids, staff_context, staff_required
 from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.http import no_store
+from jiedao.lib.page_cache import cached_page
 from jiedao.lib.links import qr_svg
 from jiedao.lib.ratelimit import client_address
 
 from . import selectors, services
 from .forms import AnswerForm, AttachmentForm, BulletinForm, ObjectionForm
 from .models import Attachment, BulletinKind, BulletinStatus, Objection
-from .page_cache import cached_bulletin_page
 
 WRITERS = frozenset({Role.WORKER, Role.REVIEWER, Role.ADMIN})
 
@@ -57,7 +57,7 @@ def public_list(request):
             },
         )
 
-    return cached_bulletin_page(request, "list", page)
+    return cached_page(request, "notices", page)
 
 
 def _detail_context(bulletin, today):

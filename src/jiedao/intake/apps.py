@@ -2,6 +2,13 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def home_page_forget(**_signal_kwargs) -> None:
+    """A signal receiver (kept at module level: signals hold their receivers weakly)."""
+    from jiedao.lib.page_cache import shared_pages_forget
+
+    shared_pages_forget(["home"])
+
+
 class IntakeConfig(AppConfig):
     name = "jiedao.intake"
     label = "intake"
@@ -33,18 +40,16 @@ class IntakeConfig(AppConfig):
         # A decided or paid case has ended: lib.case_endings' topic, for the ratings (好差评).
         case_events.subscribe(case_ended_on_case_event)
 
-        # What the cached public pages show (page_cache.py) is forgotten when any of it is edited,
+        # What the cached home page shows (lib.page_cache) is forgotten when any of it is edited,
         # from the admin or a command alike. Cache upkeep only: no business rule hangs on these.
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
         from jiedao.core.models import Block, Neighbourhood
 
         from .models import Category, DocumentType, Programme
-        from .page_cache import public_pages_forget
-
         for model in (Programme, Category, DocumentType, Block, Neighbourhood):
-            post_save.connect(public_pages_forget, sender=model, dispatch_uid=f"public-pages-{model.__name__}-save")
-            post_delete.connect(public_pages_forget, sender=model, dispatch_uid=f"public-pages-{model.__name__}-delete")
+            post_save.connect(home_page_forget, sender=model, dispatch_uid=f"public-pages-{model.__name__}-save")
+            post_delete.connect(home_page_forget, sender=model, dispatch_uid=f"public-pages-{model.__name__}-delete")
         for through in (Programme.neighbourhoods.through, Programme.blocks.through,
                         Programme.common_documents.through, Category.documents.through):  # fmt: skip
-            m2m_changed.connect(public_pages_forget, sender=through, dispatch_uid=f"public-pages-{through.__name__}")
+            m2m_changed.connect(home_page_forget, sender=through, dispatch_uid=f"public-pages-{through.__name__}")

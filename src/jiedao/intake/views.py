@@ -19,6 +19,7 @@ from jiedao.core.audit import client_ip
 from jiedao.lib.context_processors import remember_text_size
 from jiedao.lib.errors import DomainError
 from jiedao.lib.http import no_store
+from jiedao.lib.page_cache import cached_page
 from jiedao.lib.ratelimit import (
     Limit,
     Rate,
@@ -33,14 +34,13 @@ from jiedao.notices import services as notice_services
 from . import wizard
 from .lifecycle import Status
 from .models import Application, Programme, Via
-from .page_cache import cached_public_page
 from .selectors import application_for_resident, programmes_for_public
 from .transitions import application_add_documents, outstanding_pages, supplement_photos
 from .wizard import PUBLIC_DESK, photo_rejection_message
 
 
 def home(request):
-    return cached_public_page(
+    return cached_page(
         request, "home", lambda: render(request, "intake/home.html", {"programmes": programmes_for_public()})
     )
 
