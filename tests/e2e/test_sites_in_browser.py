@@ -5,11 +5,17 @@ registration, the pass and the public page pass the public pages' audit (text �
 ≥ 44 px, contrast ≥ 4.5:1) and fit 320–390 px in both text sizes."""
 
 import datetime as dt
+import io
 
 import pytest
+import qrcode
 from django.utils import timezone
+from PIL import Image
+from playwright.sync_api import expect
 
+from jiedao.sites import services
 from jiedao.sites.models import GateEntry, Refusal
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_apply_in_browser import AUDIT_JS
 from tests.factories import SiteFactory, hardship_programme, site_worker
 
@@ -66,6 +72,51 @@ def test_the_gate_keeps_20_entries_through_a_network_cut_and_the_server_counts_e
     assert {name: found for name, found in problems.items() if found} == {}
 
 
+def camera_film(text: str, path) -> None:
+    """A pass's QR code held up to a phone's camera, as the YUV4MPEG2 film Chromium's fake camera
+    plays: 640×480, the code 320 px wide in the middle of a grey scene, a few still frames."""
+    picture = io.BytesIO()
+    qrcode.make(text, box_size=6, border=4).save(picture)
+    code = Image.open(picture).convert("L")
+    code = code.resize((320, 320 * code.height // code.width), Image.Resampling.NEAREST)
+    scene = Image.new("L", (640, 480), 150)
+    scene.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    y, cb, cr = scene.convert("RGB").convert("YCbCr").split()
+    chroma = [plane.resize((320, 240)).tobytes() for plane in (cb, cr)]
+    with open(path, "wb") as film:
+        film.write(b"YUV4MPEG2 W640 H480 F5:1 Ip A1:1 C420jpeg\n")
+        for _ in range(5):
+            film.write(b"FRAME\n" + y.tobytes() + chroma[0] + chroma[1])
+
+
+def test_the_gate_reads_a_pass_held_up_to_the_camera(live_server, browser, tmp_path, screenshot):
+    """The phone's camera (Chromium's fake camera playing a film of the pass's QR code) reads the
+    pass; this Chromium has no QR reader of its own, so the page loads jsQR from the site."""
+    hardship_programme()
+    site = SiteFactory()
+    _worker, site_pass = site_worker(site)
+    film = tmp_path / "pass.y4m"
+    token = services.pass_token(site_pass)  # signed with the time: one token, filmed and then expected
+    camera_film(token, film)
+    with_camera = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={film}"],
+    )
+    try:
+        context = with_camera.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", permissions=["camera"])
+        page = context.new_page()
+        open_gate(page, live_server.url, site)
+        page.get_by_role("button", name="用摄像头扫码").click()
+        expect(page.get_by_label("出入证号")).to_have_value(token, timeout=20000)
+        page.get_by_label("体温（℃）").fill("36.4")
+        page.get_by_role("button", name="登记", exact=True).click()
+        page.locator("[data-live-answer].gate-admitted").get_by_text("体温正常，已放行。").wait_for()
+        screenshot(page, "sites-gate-camera")
+    finally:
+        with_camera.close()
+    assert GateEntry.objects.get().worker_id == site_pass.worker_id
+
+
 def test_without_javascript_the_gate_form_records_an_entry(live_server, browser):
     hardship_programme()
     site = SiteFactory()
@@ -80,33 +131,22 @@ def test_without_javascript_the_gate_form_records_an_entry(live_server, browser)
 
 
 def test_site_pages_fit_320_to_390_px_in_both_text_sizes(live_server, browser, screenshot):
-    from tests.e2e.test_layout_in_browser import PAGE_PROBLEMS_JS, WIDTHS
+    from tests.e2e.pages import problems_at_every_width, report
 
     hardship_programme()
     site = SiteFactory()
     _worker, site_pass = site_worker(site)
     pages = [f"/sites/{site.code}/", f"/sites/join/{site.join_token}/", f"/sites/pass/{site_pass.token}/", "/sites/gate/"]
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN")
-    page = context.new_page()
-    problems = {}
-    for large in (False, True):
-        context.clear_cookies()
-        if large:
-            context.add_cookies([{"name": "jiedao_large_text", "value": "1", "url": live_server.url}])
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 800})
-            for path in pages:
-                response = page.goto(live_server.url + path)
-                label = f"{width}px {'长辈版' if large else '标准版'} {path}"
-                assert response.status == 200, label
-                if found := page.evaluate(PAGE_PROBLEMS_JS):
-                    problems[label] = found
-                if width == 390 and not large:
-                    if found := page.evaluate(AUDIT_JS):
-                        problems[label + " audit"] = found
-                    screenshot(page, f"sites-{path.strip('/').split('/')[1] if '/' in path.strip('/') else 'site'}")
+
+    def audit(page, width, large, path):
+        if width == 390 and not large:
+            screenshot(page, f"sites-{path.strip('/').split('/')[1] if '/' in path.strip('/') else 'site'}")
+            return page.evaluate(AUDIT_JS)
+
+    problems = problems_at_every_width(context.new_page(), live_server.url, pages, each=audit)
     context.close()
-    assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
+    assert problems == {}, report(problems)
     assert dt.date.today() and timezone.now()
 
 

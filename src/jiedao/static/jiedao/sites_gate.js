@@ -6,7 +6,7 @@
      server records each key once, so an entry sent twice (a lost answer, a retry) counts once;
    - the seconds an entry waited on the phone are sent with it: the server's clock decides the
      time (a phone's own clock may be hours wrong), and the phone's time is kept for the record;
-   - where the browser has BarcodeDetector, the phone's camera reads the pass's QR code. */
+   - the phone's camera reads the pass's QR code (below: the browser's own reader, or jsQR). */
 (function () {
   "use strict";
 
@@ -161,27 +161,78 @@
   window.setInterval(function () { if (navigator.onLine) flush(); }, 15000);
   flush();
 
-  // The camera, where the browser reads QR codes itself.
+  // The camera. A phone whose browser reads QR codes itself (BarcodeDetector: Chrome on Android)
+  // uses that; any other (Safari, WeChat's browser, a desktop Chromium, which has the API but no
+  // QR reader behind it) loads jsQR, served by this site, and reads the frames in JavaScript.
   var scanRow = document.querySelector("[data-scan-row]");
   var video = document.querySelector("[data-scan-video]");
-  if (scanRow && video && "BarcodeDetector" in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
-    scanRow.hidden = false;
-    scanRow.querySelector("[data-scan]").addEventListener("click", function () {
+
+  function nativeReader() {
+    if (!("BarcodeDetector" in window) || !window.BarcodeDetector.getSupportedFormats) return Promise.resolve(null);
+    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      if (formats.indexOf("qr_code") < 0) return null;
       var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
-      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
+      return function () {
+        return detector.detect(video).then(function (codes) { return codes.length ? codes[0].rawValue : null; });
+      };
+    }).catch(function () { return null; });
+  }
+
+  function scriptReader() {
+    return new Promise(function (resolve, reject) {
+      if (window.jsQR) { resolve(); return; }
+      var script = document.createElement("script");
+      script.src = scanRow.getAttribute("data-jsqr-src");
+      script.onload = resolve;
+      script.onerror = reject;
+      document.head.appendChild(script);
+    }).then(function () {
+      var canvas = document.createElement("canvas");
+      var context = canvas.getContext("2d", { willReadFrequently: true });
+      return function () {
+        var width = video.videoWidth, height = video.videoHeight;
+        if (!width || !height) return Promise.resolve(null);
+        var scale = Math.min(1, 800 / Math.max(width, height));  // enough for a pass held up close, and fast
+        canvas.width = Math.round(width * scale);
+        canvas.height = Math.round(height * scale);
+        context.drawImage(video, 0, 0, canvas.width, canvas.height);
+        var frame = context.getImageData(0, 0, canvas.width, canvas.height);
+        var code = window.jsQR(frame.data, frame.width, frame.height, { inversionAttempts: "dontInvert" });
+        return Promise.resolve(code && code.data ? code.data : null);
+      };
+    });
+  }
+
+  if (scanRow && video && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    scanRow.hidden = false;
+    var button = scanRow.querySelector("[data-scan]");
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      var reader = nativeReader().then(function (read) { return read || scriptReader(); });
+      var camera = navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+      Promise.all([reader, camera]).then(function (ready) {
+        var read = ready[0], stream = ready[1];
         video.srcObject = stream;
         video.hidden = false;
         video.play();
-        var stop = function () { stream.getTracks().forEach(function (t) { t.stop(); }); video.hidden = true; };
+        var stop = function () {
+          stream.getTracks().forEach(function (t) { t.stop(); });
+          video.hidden = true;
+          button.disabled = false;
+        };
         var tick = function () {
           if (video.hidden) return;
-          detector.detect(video).then(function (codes) {
-            if (codes.length) { passInput.value = codes[0].rawValue; stop(); tempInput.focus(); }
-            else window.setTimeout(tick, 250);
+          read().then(function (value) {
+            if (value) { passInput.value = value; stop(); tempInput.focus(); }
+            else window.setTimeout(tick, 200);
           }).catch(function () { window.setTimeout(tick, 500); });
         };
         tick();
-      }).catch(function () { passInput.focus(); });
+      }).catch(function () {
+        button.disabled = false;
+        show("rejected", text("camera-title"), text("camera"));
+        passInput.focus();
+      });
     });
   }
 })();
