@@ -45,7 +45,7 @@ def test_activity_and_roster_pages_fit_320_to_390_px_in_both_text_sizes(live_ser
     from jiedao.core.models import Neighbourhood
     from jiedao.rosters import services as roster_services
     from jiedao.rosters.models import Post
-    from tests.e2e.test_layout_in_browser import PAGE_PROBLEMS_JS, WIDTHS
+    from tests.e2e.pages import problems_at_every_width, report
 
     hardship_programme()
     gate_duty = ActivityFactory(title="3月24日主题党日：共和新路居民区", capacity=1, unit_label="所在党支部",
@@ -65,21 +65,11 @@ def test_activity_and_roster_pages_fit_320_to_390_px_in_both_text_sizes(live_ser
         f"/v/{volunteer.token}/", f"/rosters/posts/{post.code}/{roster_services.post_code(post, today)}/",
     ]  # fmt: skip
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN")
-    page = context.new_page()
-    problems = {}
-    for large in (False, True):
-        context.clear_cookies()
-        if large:
-            context.add_cookies([{"name": "jiedao_large_text", "value": "1", "url": live_server.url}])
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 800})
-            for path in pages:
-                response = page.goto(live_server.url + path)
-                label = f"{width}px {'长辈版' if large else '标准版'} {path}"
-                assert response.status == 200, label
-                if found := page.evaluate(PAGE_PROBLEMS_JS):
-                    problems[label] = found
-                if width == 320 and path in (pages[1], pages[3], pages[6]):
-                    screenshot(page, f"layout-320-{'large' if large else 'standard'}-{path.strip('/').split('/')[0]}")
+
+    def shots(page, width, large, path):
+        if width == 320 and path in (pages[1], pages[3], pages[6]):
+            screenshot(page, f"layout-320-{'large' if large else 'standard'}-{path.strip('/').split('/')[0]}")
+
+    problems = problems_at_every_width(context.new_page(), live_server.url, pages, each=shots)
     context.close()
-    assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
+    assert problems == {}, report(problems)

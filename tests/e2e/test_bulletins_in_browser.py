@@ -43,7 +43,7 @@ def test_a_resident_objects_to_a_notice_on_a_phone(live_server, phone_page, scre
 
 
 def test_notice_and_news_pages_fit_320_to_390_px_in_both_text_sizes(live_server, browser, screenshot):
-    from tests.e2e.test_layout_in_browser import PAGE_PROBLEMS_JS, WIDTHS
+    from tests.e2e.pages import problems_at_every_width, report
 
     hardship_programme()
     today = timezone.localdate()
@@ -54,23 +54,13 @@ def test_notice_and_news_pages_fit_320_to_390_px_in_both_text_sizes(live_server,
     pages = ["/notices/", f"/notices/{current.pk}/", f"/notices/{past.pk}/", f"/y/{objection.token}/", "/news/", f"/news/{article.pk}/"]
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN")
     page = context.new_page()
-    problems = {}
-    for large in (False, True):
-        context.clear_cookies()
-        if large:
-            context.add_cookies([{"name": "jiedao_large_text", "value": "1", "url": live_server.url}])
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 800})
-            for path in pages:
-                response = page.goto(live_server.url + path)
-                label = f"{width}px {'长辈版' if large else '标准版'} {path}"
-                assert response.status == 200, label
-                if found := page.evaluate(PAGE_PROBLEMS_JS):
-                    problems[label] = found
-                if found := page.evaluate(AUDIT_JS):
-                    problems[label + " audit"] = found
-                if width == 320 and path == pages[1]:
-                    screenshot(page, f"notice-320-{'large' if large else 'standard'}")
+
+    def audit(page, width, large, path):
+        if width == 320 and path == pages[1]:
+            screenshot(page, f"notice-320-{'large' if large else 'standard'}")
+        return page.evaluate(AUDIT_JS)
+
+    problems = problems_at_every_width(page, live_server.url, pages, each=audit)
     page.set_viewport_size({"width": 1280, "height": 900})
     context.clear_cookies()
     for name, path in (("notices-1280", "/notices/"), ("notice-1280", pages[1]), ("notice-print-1280", f"/notices/{current.pk}/print/"),
@@ -78,7 +68,7 @@ def test_notice_and_news_pages_fit_320_to_390_px_in_both_text_sizes(live_server,
         page.goto(live_server.url + path)
         screenshot(page, name)
     context.close()
-    assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
+    assert problems == {}, report(problems)
 
 
 def test_the_renovation_office_posts_the_approved_list_and_answers_an_objection(browser, live_server, settings, tmp_path, screenshot):

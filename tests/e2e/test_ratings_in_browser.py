@@ -45,7 +45,7 @@ def test_a_resident_rates_a_case_without_javascript_and_the_link_is_then_used(li
 
 
 def test_rating_pages_pass_the_audit_and_fit_320_to_390_px_in_both_text_sizes(live_server, browser, screenshot):
-    from tests.e2e.test_layout_in_browser import PAGE_PROBLEMS_JS, WIDTHS
+    from tests.e2e.pages import problems_at_every_width, report
 
     hardship_programme()
     _invitation, token = rating_invitation()
@@ -55,29 +55,19 @@ def test_rating_pages_pass_the_audit_and_fit_320_to_390_px_in_both_text_sizes(li
     statuses = {pages[3]: 409, pages[4]: 404}
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1, locale="zh-CN")
     page = context.new_page()
-    problems = {}
-    for large in (False, True):
-        context.clear_cookies()
-        if large:
-            context.add_cookies([{"name": "jiedao_large_text", "value": "1", "url": live_server.url}])
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 800})
-            for path in pages:
-                response = page.goto(live_server.url + path)
-                label = f"{width}px {'长辈版' if large else '标准版'} {path}"
-                assert response.status == statuses.get(path, 200), label
-                if found := page.evaluate(PAGE_PROBLEMS_JS):
-                    problems[label] = found
-                if found := page.evaluate(AUDIT_JS):
-                    problems[label + " audit"] = found
-                if width in (320, 390) and path in (pages[0], pages[1]):
-                    screenshot(page, f"rating-{width}-{'large' if large else 'standard'}-{'rate' if path == pages[0] else 'summary'}")
+
+    def audit(page, width, large, path):
+        if width in (320, 390) and path in (pages[0], pages[1]):
+            screenshot(page, f"rating-{width}-{'large' if large else 'standard'}-{'rate' if path == pages[0] else 'summary'}")
+        return page.evaluate(AUDIT_JS)
+
+    problems = problems_at_every_width(page, live_server.url, pages, statuses=statuses, each=audit)
     context.clear_cookies()
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(live_server.url + pages[0])
     screenshot(page, "rating-1280-rate")
     context.close()
-    assert problems == {}, "\n".join(f"{label}: {found}" for label, found in problems.items())
+    assert problems == {}, report(problems)
 
 
 def test_the_reviewer_sees_the_overdue_bad_rating_in_red_and_answers_it(browser, live_server, settings, tmp_path, screenshot):
