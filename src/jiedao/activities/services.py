@@ -66,7 +66,7 @@ class CheckinRefused(DomainError):
 
 
 def _sms(signup: Signup, event: str, now: dt.datetime, **values) -> None:
-    notices_queue_built([_notice(signup, event, now, **values)])
+    _notice(signup, event, now, **values).save(force_insert=True)
 
 
 def _notice(signup: Signup, event: str, now: dt.datetime, **values):
@@ -219,7 +219,7 @@ def signup_create(
             )
             if cancelled_at or now >= starts_at:
                 raise ActivityClosed(_("这个活动已经结束或取消，不能再报名了。"))
-            confirmed, mine = _places_taken(activity.pk, phone)
+            confirmed, waiting, mine = _places_taken(activity.pk, phone)
             if mine:
                 raise AlreadySignedUp(
                     _("这个手机号码已经报过名了。"),
@@ -244,26 +244,28 @@ def signup_create(
             if status == SignupStatus.CONFIRMED:
                 _sms(signup, "act_confirmed", now)
             else:
-                _sms(signup, "act_waitlisted", now, position=str(waitlist_position(signup)))
+                # Last in the queue, behind everyone counted under this same lock.
+                _sms(signup, "act_waitlisted", now, position=str(waiting + 1))
     except IntegrityError:  # the same phone, twice at once: the unique index let one through
         existing = activity.signups.filter(phone=phone, status__in=(SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)).first()
         raise AlreadySignedUp(_("这个手机号码已经报过名了。"), signup=existing) from None
     return signup
 
 
-def _places_taken(activity_id: int, phone: str) -> tuple[int, int]:
-    """(places taken, active sign-ups of this phone) in one indexed read. Plain SQL because this
+def _places_taken(activity_id: int, phone: str) -> tuple[int, int, int]:
+    """(places taken, people waiting, active sign-ups of this phone) in one indexed read. Plain SQL because this
     runs under the activity's lock on every sign-up: the ORM's aggregate cost eight times as much
     to build as to run (0.54 against 0.07 ms), and every sign-up waits for the one before it."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0),"
+            " COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0),"
             " COALESCE(SUM(CASE WHEN phone = %s THEN 1 ELSE 0 END), 0)"
             f" FROM {Signup._meta.db_table} WHERE activity_id = %s AND status IN (%s, %s)",
-            [SignupStatus.CONFIRMED, phone, activity_id, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
+            [SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, phone, activity_id, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
         )
-        confirmed, mine = cursor.fetchone()
-    return int(confirmed), int(mine)
+        confirmed, waiting, mine = cursor.fetchone()
+    return int(confirmed), int(waiting), int(mine)
 
 
 def signup_for_token(token: str) -> Signup | None:
