@@ -85,7 +85,9 @@ def activity_rows(server: subprocess.Popen, port: int, env: dict, profile: dict,
             "notes": f"POST /activities/<code>/ (name, a new phone each time) for an activity with {CAPACITY} places, "
             f"answer checked to be the redirect to the person's own page. {where}. Afterwards: {counts['confirmed']} "
             f"places taken, {counts['waitlisted']} on the waitlist (capacity exceeded by {exceeded}). Errors: sign-up "
-            f"{s['errors']} of {s['requests']} ({s['error_kinds']}), healthz {h['errors']} of {h['requests']}. p50 "
+            f"{s['errors']} of {s['requests']} ({s['error_kinds']}), healthz {h['errors']} of {h['requests']}; sent again "
+            f"on a new connection, as a browser does, after a recycled worker closed a kept-alive one: sign-up "
+            f"{s['resent']}, healthz {h['resent']}. p50 "
             f"{s['p50']:.1f} ms, p95 {s['p95']:.1f} ms; server CPU per request {s['server_cpu_ms']:.2f} ms (healthz "
             f"{h['server_cpu_ms']:.2f}). Goal: ratio >= 0.3, 0 errors, capacity never exceeded.",
         },

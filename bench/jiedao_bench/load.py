@@ -85,6 +85,7 @@ def merge_phases(runs: list[dict]) -> dict:
         "rps": ok / seconds,
         "requests": ok + errors,
         "errors": errors,
+        "resent": sum(run.get("resent", 0) for run in runs),
         "error_kinds": fmt_kinds(merged_kinds(runs)),
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
@@ -115,7 +116,7 @@ class _Tally:
 
     def __init__(self, clock: dict, sent: int = 0):
         self.clock, self.sent = clock, sent
-        self.ok = self.errors = 0
+        self.ok = self.errors = self.resent = 0
         self.latencies: list[float] = []
         self.kinds: dict[str, int] = {}
 
@@ -153,6 +154,7 @@ class _Phase:
         self.result["ok"] += tally.ok
         self.result["errors"] += tally.errors
         self.result["sent"] += tally.sent
+        self.result["resent"] = self.result.get("resent", 0) + tally.resent
         self.result["latencies_ms"] += tally.latencies
         add_kinds(self.result["error_kinds"], tally.kinds)
 
@@ -194,36 +196,48 @@ def page_loadgen(spec: dict) -> dict:
             start = time.perf_counter()
             if start >= phase.clock["end"]:
                 break
+            if kind == "status":
+                reference, phone = pairs[(index + n) % len(pairs)]
             try:
-                if kind == "status":
-                    reference, phone = pairs[(index + n) % len(pairs)]
-                    body = urllib.parse.urlencode(
-                        {"csrfmiddlewaretoken": headers["token"], "reference": reference, "phone": phone}
-                    )
-                    conn.request("POST", "/status/", body, {"Cookie": headers["cookie"],
-                                 "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-                elif kind == "signup":  # a new person each time (activities.py)
-                    phone = f"15{spec.get('round', 0)}{index:02d}{n:06d}"
-                    body = urllib.parse.urlencode(
-                        {"csrfmiddlewaretoken": headers["token"], "name": "报名人", "phone": phone}
-                    )
-                    conn.request("POST", spec["path"], body, {"Cookie": headers["cookie"],
-                                 "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-                elif kind == "checkin":  # people signed up beforehand, checking in at the venue
-                    phone = pairs[(index * 7919 + n) % len(pairs)]
-                    body = urllib.parse.urlencode({"csrfmiddlewaretoken": headers["token"], "phone": phone})
-                    conn.request("POST", spec["path"], body, {"Cookie": headers["cookie"],
-                                 "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
-                elif kind == "form":
-                    conn.request("GET", "/status/", headers={"Cookie": headers["cookie"]})
-                elif kind == "home":
-                    conn.request("GET", "/", headers={"Cookie": headers["cookie"]})
-                elif kind == "page":  # any public page: spec["path"], checked for spec["expect"]
-                    conn.request("GET", spec["path"], headers={"Cookie": headers["cookie"]})
-                else:
-                    conn.request("GET", "/healthz", headers={"Cookie": headers["cookie"]})
-                response = conn.getresponse()
-                page = response.read()
+                for attempt in range(2):
+                    try:
+                        if kind == "status":
+                            body = urllib.parse.urlencode(
+                                {"csrfmiddlewaretoken": headers["token"], "reference": reference, "phone": phone}
+                            )
+                            conn.request("POST", "/status/", body, {"Cookie": headers["cookie"],
+                                         "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                        elif kind == "signup":  # a new person each time (activities.py)
+                            phone = f"15{spec.get('round', 0)}{index:02d}{n:06d}"
+                            body = urllib.parse.urlencode(
+                                {"csrfmiddlewaretoken": headers["token"], "name": "报名人", "phone": phone}
+                            )
+                            conn.request("POST", spec["path"], body, {"Cookie": headers["cookie"],
+                                         "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                        elif kind == "checkin":  # people signed up beforehand, checking in at the venue
+                            phone = pairs[(index * 7919 + n) % len(pairs)]
+                            body = urllib.parse.urlencode({"csrfmiddlewaretoken": headers["token"], "phone": phone})
+                            conn.request("POST", spec["path"], body, {"Cookie": headers["cookie"],
+                                         "Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                        elif kind == "form":
+                            conn.request("GET", "/status/", headers={"Cookie": headers["cookie"]})
+                        elif kind == "home":
+                            conn.request("GET", "/", headers={"Cookie": headers["cookie"]})
+                        elif kind == "page":  # any public page: spec["path"], checked for spec["expect"]
+                            conn.request("GET", spec["path"], headers={"Cookie": headers["cookie"]})
+                        else:
+                            conn.request("GET", "/healthz", headers={"Cookie": headers["cookie"]})
+                        response = conn.getresponse()
+                        page = response.read()
+                        break
+                    except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                        # The server closed this kept-alive connection as the request went out
+                        # (gunicorn recycles a worker after max_requests): a browser sends it again
+                        # on a new connection, once, and so do we (counted: resent).
+                        conn.close()
+                        if attempt:
+                            raise
+                        tally.resent += 1
                 if kind == "signup":  # signed up (or waitlisted): redirected to the person's own page
                     location = response.getheader("Location") or ""
                     failure = None if response.status == 302 and "/a/" in location else f"HTTP {response.status}"

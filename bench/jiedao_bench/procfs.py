@@ -25,12 +25,15 @@ def worker_pids(master: int) -> list[int]:
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime+stime of a process and its live children (the gunicorn master and its workers)."""
+    """utime+stime of a process and its children (the gunicorn master and its workers): the live
+    ones, and those that ended (a worker recycled after max_requests: its time is in the master's
+    cutime+cstime once reaped), so that the sum never goes down during a phase."""
     total = 0.0
     try:
         for p in [pid, *children_pids(pid)]:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            ended = int(fields[13]) + int(fields[14]) if p == pid else 0
+            total += (int(fields[11]) + int(fields[12]) + ended) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError):
         return float("nan")
     return total

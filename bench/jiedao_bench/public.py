@@ -104,7 +104,8 @@ def status_lookup_rows(phases: dict, demo: dict, profile: dict) -> list[dict]:
             f"reference. Baseline GET /healthz (src/jiedao/core/views.py: an HttpResponse, through the "
             f"same middleware stack, with the same csrftoken cookie). {setup}. "
             f"Errors: status {s['errors']} of {s['requests']} ({s['error_kinds']}), "
-            f"healthz {h['errors']} of {h['requests']} ({h['error_kinds']}). "
+            f"healthz {h['errors']} of {h['requests']} ({h['error_kinds']}); sent again on a new connection "
+            f"after a recycled worker closed a kept-alive one: status {s['resent']}, healthz {h['resent']}. "
             f"CPU cores busy (server / load generator): status {s['server_cores']:.2f} / "
             f"{s['client_cores']:.2f}, healthz {h['server_cores']:.2f} / {h['client_cores']:.2f}.",
         },
@@ -160,7 +161,7 @@ def status_lookup_rows(phases: dict, demo: dict, profile: dict) -> list[dict]:
             "baseline_value": round(h["rps"], 1),
             "ratio": ratio(home["rps"], h["rps"]),
             "notes": f"GET / (the home page: the open programmes, in Chinese, standard text size), same rounds "
-            f"and clients as the lookup. Served from the page cache (intake/page_cache.py) after the first "
+            f"and clients as the lookup. Served from the page cache (lib/page_cache.py) after the first "
             f"request; server CPU per request {home['server_cpu_ms']:.2f} ms (healthz {h['server_cpu_ms']:.2f}); "
             f"p50 {home['p50']:.1f} ms, p95 {home['p95']:.1f} ms; errors {home['errors']} of {home['requests']} "
             f"({home['error_kinds']}).",
