@@ -219,7 +219,7 @@ def signup_create(
             )
             if cancelled_at or now >= starts_at:
                 raise ActivityClosed(_("这个活动已经结束或取消，不能再报名了。"))
-            confirmed, waiting, mine = _places_taken(activity.pk, phone)
+            confirmed, mine = _places_taken(activity.pk, phone, capacity)
             if mine:
                 raise AlreadySignedUp(
                     _("这个手机号码已经报过名了。"),
@@ -244,28 +244,38 @@ def signup_create(
             if status == SignupStatus.CONFIRMED:
                 _sms(signup, "act_confirmed", now)
             else:
-                # Last in the queue, behind everyone counted under this same lock.
-                _sms(signup, "act_waitlisted", now, position=str(waiting + 1))
+                # Last in the queue: everyone waiting was counted under this same lock.
+                _sms(signup, "act_waitlisted", now, position=str(_people_waiting(activity.pk)))
     except IntegrityError:  # the same phone, twice at once: the unique index let one through
         existing = activity.signups.filter(phone=phone, status__in=(SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)).first()
         raise AlreadySignedUp(_("这个手机号码已经报过名了。"), signup=existing) from None
     return signup
 
 
-def _places_taken(activity_id: int, phone: str) -> tuple[int, int, int]:
-    """(places taken, people waiting, active sign-ups of this phone) in one indexed read. Plain SQL because this
-    runs under the activity's lock on every sign-up: the ORM's aggregate cost eight times as much
-    to build as to run (0.54 against 0.07 ms), and every sign-up waits for the one before it."""
+def _places_taken(activity_id: int, phone: str, capacity: int) -> tuple[int, bool]:
+    """(places taken, up to ``capacity``; whether this phone already has an active sign-up), in
+    one read of two indexes. Plain SQL because this runs under the activity's lock on every
+    sign-up, and every sign-up waits for the one before it: the ORM's aggregate cost eight times as
+    much to build as to run, and a count that read the rows themselves (the phone column) took
+    7 ms once 6,000 people had signed up; these read index entries only, at most ``capacity``."""
+    table = connection.ops.quote_name(Signup._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0),"
-            " COALESCE(SUM(CASE WHEN status = %s THEN 1 ELSE 0 END), 0),"
-            " COALESCE(SUM(CASE WHEN phone = %s THEN 1 ELSE 0 END), 0)"
-            f" FROM {Signup._meta.db_table} WHERE activity_id = %s AND status IN (%s, %s)",
-            [SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, phone, activity_id, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
+            f"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE activity_id = %s AND status = %s LIMIT %s) AS taken),"
+            f" EXISTS(SELECT 1 FROM {table} WHERE activity_id = %s AND phone = %s AND status IN (%s, %s))",
+            [activity_id, SignupStatus.CONFIRMED, capacity, activity_id, phone, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
         )
-        confirmed, waiting, mine = cursor.fetchone()
-    return int(confirmed), int(waiting), int(mine)
+        taken, mine = cursor.fetchone()
+    return int(taken), bool(mine)
+
+
+def _people_waiting(activity_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {connection.ops.quote_name(Signup._meta.db_table)} WHERE activity_id = %s AND status = %s",
+            [activity_id, SignupStatus.WAITLISTED],
+        )
+        return int(cursor.fetchone()[0])
 
 
 def signup_for_token(token: str) -> Signup | None:
