@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
+from django.utils.translation import get_language
 
 
 @dataclass(frozen=True)
@@ -19,13 +20,22 @@ class PublicLink:
 
 
 _PUBLIC_LINKS: list[PublicLink] = []
+# The footer of every public page, per language and script prefix: reversing the addresses and
+# translating the labels on each page cost a twentieth of a status lookup. Registrations happen
+# in AppConfig.ready, before any page, and the URLconf never changes while the process runs.
+_BY_LANGUAGE: dict[tuple[str | None, str], list[tuple[str, str]]] = {}
 
 
 def public_link_register(url_name: str, label) -> None:
     if all(link.url_name != url_name for link in _PUBLIC_LINKS):
         _PUBLIC_LINKS.append(PublicLink(url_name, label))
+        _BY_LANGUAGE.clear()
 
 
 def public_links() -> list[tuple[str, str]]:
     """(address in the current language, label) of every registered public service."""
-    return [(reverse(link.url_name), str(link.label)) for link in _PUBLIC_LINKS]
+    key = (get_language(), get_script_prefix())
+    links = _BY_LANGUAGE.get(key)
+    if links is None:
+        links = _BY_LANGUAGE[key] = [(reverse(link.url_name), str(link.label)) for link in _PUBLIC_LINKS]
+    return links
