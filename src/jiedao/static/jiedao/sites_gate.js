@@ -229,6 +229,8 @@
         };
         tick();
       }).catch(function () {
+        // No camera, or no reader (jsQR could not load, offline): let go of whichever did open.
+        camera.then(function (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }, function () {});
         button.disabled = false;
         show("rejected", text("camera-title"), text("camera"));
         passInput.focus();
