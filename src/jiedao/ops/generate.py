@@ -87,6 +87,7 @@ from jiedao.intake.photos import process_photo
 from jiedao.intake.services import name_pinyin, photo_store
 from jiedao.intake.tallies import tallies_rebuild
 from jiedao.lib.crypto import id_hash
+from jiedao.lib.sql import insert_sql
 from jiedao.lib.validators import id_check_char
 
 from .sample_photos import sample_document_photo
@@ -605,10 +606,6 @@ def _write_batch_sqlite(applications: list[Application], children: list[tuple[ty
     ones of the table and the rows go in with one executemany per table."""
     quote = connection.ops.quote_name
 
-    def insert(model, fields) -> str:
-        columns = ", ".join(quote(field.column) for field in fields)
-        return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
-
     def values(obj, fields) -> list:
         return [field.get_db_prep_save(field.pre_save(obj, True) if field.attname != "updated_at" else obj.updated_at, connection)
                 for field in fields]  # fmt: skip
@@ -619,7 +616,7 @@ def _write_batch_sqlite(applications: list[Application], children: list[tuple[ty
     for model, per_application in children:
         fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.attname != "application_id"]
         rows = [(index, values(child, fields)) for index, kids in enumerate(per_application) for child in kids]
-        child_inserts.append((insert(model, [model._meta.get_field("application"), *fields]), rows))
+        child_inserts.append((insert_sql(model, [model._meta.get_field("application"), *fields]), rows))
     table = Application._meta.db_table
     with _write_lock or contextlib.nullcontext(), transaction.atomic(), connection.cursor() as cursor:
         # AUTOINCREMENT never hands out an id again, even of a deleted row: neither do we.
@@ -630,7 +627,7 @@ def _write_batch_sqlite(applications: list[Application], children: list[tuple[ty
         )
         first = cursor.fetchone()[0] + 1
         cursor.executemany(
-            insert(Application, [Application._meta.pk, *application_fields]),
+            insert_sql(Application, [Application._meta.pk, *application_fields]),
             [(first + index, *row) for index, row in enumerate(application_rows)],
         )
         for sql, rows in child_inserts:

@@ -23,6 +23,7 @@ from jiedao.lib.errors import DomainError, ValidationFailed
 from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.links import daily_code, site_link
 from jiedao.lib.normalize import normalize_phone
+from jiedao.lib.sql import insert_sql
 from jiedao.lib.forms import clean_person
 from jiedao.notices.services import notice_queue_to
 
@@ -81,8 +82,8 @@ def shifts_generate(
     if length <= dt.timedelta(0):
         length += dt.timedelta(days=1)
     dates = rrule(DAILY, dtstart=dt.datetime.combine(first_day, starts), until=dt.datetime.combine(last_day, starts), byweekday=DAYS[days])
-    # Plain rows and one executemany rather than bulk_create: building, validating and compiling a
-    # model per shift cost 80 µs a row, most of the time a year of 50 posts takes (bench/).
+    # Plain rows and one executemany rather than bulk_create (lib.sql): most of the time a year of
+    # 50 posts took was building models (bench/).
     adapt = connection.ops.adapt_datetimefield_value
     rows = []
     for start in dates:
@@ -90,15 +91,11 @@ def shifts_generate(
             continue
         aware = timezone.make_aware(start, zone)
         rows.append((post.pk, adapt(aware), adapt(aware + length), headcount or post.headcount))
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(Shift._meta.get_field(name).column) for name in ("post", "starts_at", "ends_at", "headcount"))
+    fields = [Shift._meta.get_field(name) for name in ("post", "starts_at", "ends_at", "headcount")]
     with transaction.atomic():
         before = Shift.objects.filter(post=post).count()
-        with connection.cursor() as cursor:
-            # ON CONFLICT DO NOTHING (PostgreSQL, SQLite ≥ 3.24): shifts already there are kept.
-            cursor.executemany(
-                f"INSERT INTO {quote(Shift._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING", rows
-            )
+        with connection.cursor() as cursor:  # shifts already there are kept
+            cursor.executemany(insert_sql(Shift, fields, keep_existing=True), rows)
         return Shift.objects.filter(post=post).count() - before
 
 
