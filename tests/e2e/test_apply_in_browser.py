@@ -1,6 +1,7 @@
 """A resident applies on a phone-sized screen in real headless Chromium, photos included."""
 
 import pytest
+from playwright.sync_api import expect
 
 from jiedao.intake.models import Application
 from tests.conftest import photo_bytes
@@ -29,8 +30,7 @@ def test_a_resident_completes_an_application_with_photos_on_a_phone(live_server,
     page.get_by_label("申请人身份证号码").fill("310106195001011")  # the old 15-digit number first
     page.get_by_label("申请人手机号码").fill("13812345678")
     page.get_by_role("button", name="下一步").click()
-    assert page.locator(".error-summary").is_visible()
-    assert "18位" in page.locator(".error-summary").inner_text()
+    expect(page.locator(".error-summary")).to_contain_text("18位")
     assert page.get_by_label("申请人姓名").input_value() == "张志远"  # nothing typed is lost
     page.get_by_label("申请人身份证号码").fill(valid_id_number("19500101", 123))
     page.get_by_role("button", name="下一步").click()
@@ -46,7 +46,7 @@ def test_a_resident_completes_an_application_with_photos_on_a_phone(live_server,
     page.get_by_role("button", name="下一步").click()
 
     # One photo step per document; the ID card has two sides.
-    assert "身份证" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("身份证")
     page.locator("#id_page_1").set_input_files(str(front))
     page.locator("#id_page_2").set_input_files(str(back))
     assert "front.jpg" in page.locator('[data-chosen-for="id_page_1"]').inner_text()

@@ -49,7 +49,7 @@ def test_assisted_filing_review_more_material_approval_and_payment(browser, live
     worker.get_by_label("申请人身份证号码").fill(demo_id_number("19480315", 211))
     worker.get_by_label("申请人手机号码").fill("13812345678")
     worker.get_by_role("button", name="下一步").click()
-    assert worker.locator("input[name=neighbourhood]").count() == 1  # only her own neighbourhood
+    expect(worker.locator("input[name=neighbourhood]")).to_have_count(1)  # only her own neighbourhood
     worker.get_by_text("芷江新村").click()
     worker.get_by_text("育群中学西块").click()
     worker.get_by_label("路名").fill("芷江中路")
@@ -83,7 +83,7 @@ def test_assisted_filing_review_more_material_approval_and_payment(browser, live
     reviewer.locator("details[open]").get_by_label("给申请人的说明").fill("银行卡照片太模糊，请重新拍一张。")
     reviewer.locator("details[open]").get_by_text("银行卡").click()
     reviewer.get_by_role("button", name="确认要求补充材料").click()
-    assert "需补充材料" in reviewer.locator("h1").inner_text()
+    expect(reviewer.locator("h1")).to_contain_text("需补充材料")
 
     # 3. The resident sends the bank card in from the status page.
     resident = browser.new_context(viewport=phone_size, locale="zh-CN").new_page()
@@ -118,7 +118,7 @@ def test_assisted_filing_review_more_material_approval_and_payment(browser, live
     reviewer.locator("details[open]").get_by_label("发放金额（元）").fill("3000")
     reviewer.locator("details[open]").get_by_label("发放日期").fill(dt.date.today().isoformat())
     reviewer.get_by_role("button", name="确认登记发放").click()
-    assert "已发放" in reviewer.locator("h1").inner_text()
+    expect(reviewer.locator("h1")).to_contain_text("已发放")
     screenshot(reviewer, "staff-desk-paid-case")
 
     # 5. The resident sees it too.
@@ -126,6 +126,6 @@ def test_assisted_filing_review_more_material_approval_and_payment(browser, live
     resident.get_by_label("受理编号").fill(application.reference)
     resident.get_by_label("手机号码").fill("13812345678")
     resident.get_by_role("button", name="查询").click()
-    assert "已发放" in resident.locator(".panel-status").inner_text()
+    expect(resident.locator(".panel-status")).to_contain_text("已发放")
     application.refresh_from_db()
     assert application.status == "paid" and str(application.paid_amount) == "3000.00"

@@ -6,6 +6,7 @@ px, targets ≥ 44 px, contrast ≥ 4.5:1). Screenshots at 390 and 1280 px, and 
 import datetime as dt
 
 import pytest
+from playwright.sync_api import expect
 from django.utils import timezone
 
 from jiedao.bulletins import services
@@ -119,7 +120,7 @@ def test_the_renovation_office_posts_the_approved_list_and_answers_an_objection(
 
     page.reload()
     page.get_by_role("link", name=Objection.objects.get().reference).click()
-    assert "该人的补助暂缓发放" in page.content()
+    expect(page.locator("main")).to_contain_text("该人的补助暂缓发放")
     page.get_by_label("异议不成立").check()
     page.get_by_label("书面答复").fill("经居委会上门核实，该户仍在地块内居住，符合条件。")
     page.get_by_role("button", name="答复并短信通知异议人").click()

@@ -29,7 +29,7 @@ def test_pressing_large_text_mid_step_keeps_the_typed_name(live_server, browser,
         # Enter in a box still means 下一步, not the switch or ‹ 上一步.
         page.get_by_label("申请人姓名").press("Enter")
         page.wait_for_selector(".error-summary")
-        assert "/step/applicant/" in page.url and "html" and page.locator("html.large-text").count() == 1
+        assert "/step/applicant/" in page.url and page.locator("html.large-text").count() == 1
         # ‹ 上一步 keeps it too.
         page.get_by_label("申请人姓名").fill("俞阿娥娥")
         page.get_by_role("button", name="‹ 上一步").click()
