@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jiedao.settings")
 
 import django  # noqa: E402
-from asgiref.sync import ThreadSensitiveContext  # noqa: E402
+from asgiref.sync import ThreadSensitiveContext, sync_to_async  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
@@ -48,6 +48,21 @@ class LanedASGIHandler(ASGIHandler):
         super().__init__()
         self.lane_count = lanes
         self._lanes: asyncio.Queue | None = None
+
+    def load_middleware(self, is_async=False):
+        """The middleware chain as under WSGI, sync from top to bottom, whatever Django asks for.
+
+        Django's ASGI handler builds an async chain, and every middleware that is sync only, or
+        both but written as ``process_request``/``process_response`` (Django's own), is then
+        adapted on its own: each boundary between sync and async code in the chain is a trip
+        from the event loop to the lane and back, about ten per request here (a profile of a
+        worker answering a burst of /healthz spent more time in those trips than in Django).
+        Every view here is sync, so the whole chain runs in the lane in one trip
+        (``get_response_async``)."""
+        super().load_middleware(is_async=False)
+
+    async def get_response_async(self, request):
+        return await sync_to_async(self.get_response, thread_sensitive=True)(request)
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
