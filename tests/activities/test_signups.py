@@ -177,6 +177,27 @@ def test_check_in_takes_the_code_of_the_day_only(client, programme):
 
 
 @pytest.mark.django_db
+def test_the_door_shows_who_checked_in_and_the_first_arrival_time_stays(client, programme):
+    start = timezone.localtime().replace(hour=23, minute=59, second=0, microsecond=0)
+    activity = ActivityFactory(starts_at=start, ends_at=start + dt.timedelta(minutes=1), groups=["第3组 门岗值守"])
+    group = activity.groups.get()
+    today = timezone.localdate()
+    midnight = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    signup = services.signup_create(activity=activity, name="王秀英", phone="13900000013", group=group, now=midnight)
+    door = f"/activities/{activity.code}/checkin/{services.checkin_code(activity, today)}/"
+
+    arrived = midnight + dt.timedelta(minutes=3, seconds=7, microseconds=250)
+    assert services.checkin(activity=activity, code=services.checkin_code(activity, today), phone="13900000013",
+                            now=arrived) == services.Arrival(name="王秀英", group_name="第3组 门岗值守")  # fmt: skip
+    signup.refresh_from_db()
+    assert signup.attended_at == arrived
+    page = client.post(door, {"phone": "13900000013"}).content.decode()
+    assert "签到成功" in page and "王秀英 · 第3组 门岗值守" in page
+    signup.refresh_from_db()
+    assert signup.attended_at == arrived  # scanning twice does not move the arrival
+
+
+@pytest.mark.django_db
 def test_names_and_phones_go_when_the_records_no_longer_need_them(programme, settings):
     settings.JIEDAO_VOLUNTEER_RETENTION_DAYS = 30
     activity = ActivityFactory()

@@ -346,8 +346,21 @@ def checkin_code(activity: Activity, day: dt.date) -> str:
     return daily_code("activities.checkin", activity.pk, day)
 
 
-def checkin(*, activity: Activity, code: str, phone: str, now: dt.datetime | None = None) -> Signup:
-    """A participant checks in with the venue's code of the day and their phone."""
+@dataclass(frozen=True)
+class Arrival:
+    """Who has just checked in, as the page at the door shows it."""
+
+    name: str
+    group_name: str
+
+
+def checkin(*, activity: Activity, code: str, phone: str, now: dt.datetime | None = None) -> Arrival:
+    """A participant checks in with the venue's code of the day and their phone. Checking in
+    again changes nothing: the first arrival's time stays.
+
+    Plain SQL, for the same reason as the sign-up's (``_places_taken``): fifty people scan the
+    code as the doors open, and the ORM's select_related query took longer to build than the
+    whole check-in took to run."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     if not hmac.compare_digest(code or "", checkin_code(activity, today)):
@@ -355,18 +368,24 @@ def checkin(*, activity: Activity, code: str, phone: str, now: dt.datetime | Non
     if timezone.localtime(activity.starts_at).date() != today or activity.is_cancelled:
         raise CheckinRefused(_("今天不是这个活动的日子，不能签到。"))
     phone = normalize_phone(phone)
-    signup = (
-        Signup.objects.select_related("group")
-        .filter(activity_id=activity.pk, phone=phone, status=SignupStatus.CONFIRMED)
-        .first()
-    )
-    if signup is None:
+    signups, groups = (connection.ops.quote_name(model._meta.db_table) for model in (Signup, ActivityGroup))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.id, s.name, s.attended_at, g.name FROM {signups} s LEFT JOIN {groups} g ON g.id = s.group_id"
+            f" WHERE s.activity_id = %s AND s.phone = %s AND s.status = %s",
+            [activity.pk, phone, SignupStatus.CONFIRMED],
+        )
+        row = cursor.fetchone()
+    if row is None:
         raise CheckinRefused(_("没有找到这个手机号码的报名。请找现场工作人员登记。"))
-    if signup.attended_at is None:
-        with transaction.atomic():  # fifty at the door at once: writers take turns (lib.sqlite_backend)
-            Signup.objects.filter(pk=signup.pk, attended_at__isnull=True).update(attended_at=now)
-        signup.attended_at = now
-    return signup
+    signup_id, name, attended_at, group_name = row
+    if attended_at is None:
+        with transaction.atomic(), connection.cursor() as cursor:  # writers take turns (lib.sqlite_backend)
+            cursor.execute(
+                f"UPDATE {signups} SET attended_at = %s WHERE id = %s AND attended_at IS NULL",
+                [connection.ops.adapt_datetimefield_value(now), signup_id],
+            )
+    return Arrival(name=name, group_name=group_name or "")
 
 
 # --- the worker's rounds -------------------------------------------------------------------------

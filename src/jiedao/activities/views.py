@@ -113,13 +113,13 @@ def signup_page(request, token):
 def checkin_page(request, code, day_code):
     activity = _public_activity(code)
     form = CheckinForm(request.POST or None)
-    signup = None
+    arrival = None
     if request.method == "POST" and form.is_valid():
         try:
-            signup = services.checkin(activity=activity, code=day_code, phone=form.cleaned_data["phone"])
+            arrival = services.checkin(activity=activity, code=day_code, phone=form.cleaned_data["phone"])
         except services.CheckinRefused as refused:
             form.add_error(None, refused.message)
-    return no_store(render(request, "activities/checkin.html", {"activity": activity, "form": form, "signup": signup}))
+    return no_store(render(request, "activities/checkin.html", {"activity": activity, "form": form, "arrival": arrival}))
 
 
 def poster(request, code):
