@@ -1,15 +1,18 @@
-"""Where the status lookup's time goes: the WSGI application called directly, in one process.
+"""Where a public request's time goes: the WSGI application called directly, in one process.
 
-    .venv/bin/python bench/profile_status.py              # CPU ms per request: lookup, GET /status/, /healthz
-    .venv/bin/python bench/profile_status.py --profile    # + a pyinstrument tree of the lookup
-    .venv/bin/python bench/profile_status.py --profile --all   # every frame (Django's included)
+    .venv/bin/python bench/profile_requests.py             # CPU ms per request of each, and /healthz
+    .venv/bin/python bench/profile_requests.py --profile checkin   # + a pyinstrument tree of one
+    .venv/bin/python bench/profile_requests.py --profile lookup --all   # every frame (Django's included)
+
+The requests are those of the benchmarks with goals: the status lookup (status_lookup_rps), an
+activity sign-up by a new person (signup_rps) and a check-in at the venue (checkin_p95_ms).
 
 No server, no sockets, no test client (whose instrumentation would be in the profile): a WSGI
 environ is built by hand and ``jiedao.wsgi.application`` is called with it, so the time is
 Django's and the app's, as inside a gunicorn worker. Runs over a throw-away JIEDAO_DATA_DIR with
 SQLite and the demo data (``--data-dir`` reuses one), never your ``var/``.
 
-Each lookup is a new visitor (a csrftoken cookie, no session cookie), as in the benchmark.
+Each request is a new visitor (a csrftoken cookie, no session cookie), as in the benchmarks.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def prepare(data_dir: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("-n", type=int, default=300, help="requests per measurement (default 300)")
-    parser.add_argument("--profile", action="store_true", help="print a pyinstrument tree of the lookup")
+    parser.add_argument("--profile", choices=("lookup", "signup", "checkin"), help="print a pyinstrument tree of one")
     parser.add_argument("--all", action="store_true", help="show every frame in the tree")
     parser.add_argument("--data-dir", help="an existing JIEDAO_DATA_DIR with the demo data (default: a new one)")
     args = parser.parse_args()
@@ -47,6 +50,8 @@ def main() -> int:
     made = None
     if args.data_dir:
         data_dir = Path(args.data_dir)
+        if not (data_dir / "jiedao.sqlite3").exists():
+            prepare(data_dir)
     else:
         made = data_dir = Path(tempfile.mkdtemp(prefix="jiedao-profile-"))
         prepare(data_dir)
@@ -60,11 +65,40 @@ def main() -> int:
             shutil.rmtree(made, ignore_errors=True)
 
 
+def activities() -> tuple[str, str, list[str]]:
+    """An activity to sign up for (room for everyone), and one today with people signed up."""
+    import datetime as dt
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from jiedao.activities.models import Activity, Signup, SignupStatus
+    from jiedao.activities.services import checkin_code
+
+    admin = get_user_model().objects.get(username="admin")
+    now = timezone.localtime()
+    Activity.objects.filter(code__in=("profile-signup", "profile-checkin")).delete()
+    open_one = Activity.objects.create(code="profile-signup", title="profile", organiser="profile", place="profile",
+        starts_at=now + dt.timedelta(days=7), ends_at=now + dt.timedelta(days=7, hours=2), capacity=10**6,
+        created_by=admin)  # fmt: skip
+    end_of_day = now.replace(hour=23, minute=59, second=0, microsecond=0)
+    venue = Activity.objects.create(code="profile-checkin", title="profile", organiser="profile", place="profile",
+        starts_at=end_of_day, ends_at=end_of_day + dt.timedelta(minutes=1), capacity=5000, created_by=admin)  # fmt: skip
+    phones = [f"136{i:08d}" for i in range(5000)]
+    Signup.objects.bulk_create(
+        Signup(activity=venue, name="到场人", phone=p, status=SignupStatus.CONFIRMED, token=f"p{i:09d}")
+        for i, p in enumerate(phones)
+    )
+    day_code = checkin_code(venue, timezone.localdate())
+    return f"/activities/{open_one.code}/", f"/activities/{venue.code}/checkin/{day_code}/", phones
+
+
 def measure(args) -> int:
     from jiedao.wsgi import application as app
     from jiedao.intake.models import Application
 
     pairs = [(a.reference, a.phone) for a in Application.objects.order_by("pk")]
+    signup_path, checkin_path, attendees = activities()
 
     def call(method: str, path: str, body: bytes = b"", cookie: str = ""):
         environ = {
@@ -107,7 +141,26 @@ def measure(args) -> int:
     def healthz(i: int) -> None:
         call("GET", "/healthz", b"", cookie)
 
-    funcs = {"POST /status/ (lookup)": lookup, "GET /status/ (the form)": status_form, "GET /healthz": healthz}
+    new_people = iter(range(10**6))
+
+    def signup(i: int) -> None:
+        phone = f"137{next(new_people):08d}"
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "name": "新报名", "phone": phone}).encode()
+        status, _headers, _page = call("POST", signup_path, body, cookie)
+        if not status.startswith("302"):
+            raise SystemExit(f"the sign-up was not taken: {status}")
+
+    arrivals = iter(attendees)  # each checks in once, as at the door: the first check-in writes
+
+    def checkin(i: int) -> None:
+        body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "phone": next(arrivals)}).encode()
+        status, _headers, page = call("POST", checkin_path, body, cookie)
+        if not status.startswith("200") or "签到成功".encode() not in page:
+            raise SystemExit(f"the check-in failed: {status}")
+
+    funcs = {"POST /status/ (lookup)": lookup, "GET /status/ (the form)": status_form,
+             "POST /activities/<code>/ (sign-up)": signup, "POST …/checkin/<code>/": checkin,
+             "GET /healthz": healthz}  # fmt: skip
     for func in funcs.values():
         for i in range(30):
             func(i)
@@ -127,8 +180,9 @@ def measure(args) -> int:
 
         profiler = Profiler(interval=0.0002)
         profiler.start()
+        profiled = {"lookup": lookup, "signup": signup, "checkin": checkin}[args.profile]
         for i in range(args.n):
-            lookup(i)
+            profiled(i)
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=args.all))
     return 0

@@ -123,7 +123,11 @@ def start_server(env: dict, tmp: Path, log) -> tuple[subprocess.Popen, int]:
              "JIEDAO_ACCESS_LOG": str(tmp / "access.log")},
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    wait_until_up(port, server)
+    try:
+        wait_until_up(port, server)
+    except Exception:
+        stop_server(server)  # a master whose workers crash at start respawns them for ever
+        raise
     return server, port
 
 
