@@ -5,6 +5,7 @@ own ASGI chain made about ten per request, most of a trivial request's time unde
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import SyncToAsync
@@ -31,7 +32,9 @@ def get(handler, path: str) -> tuple[dict, dict]:
         await communicator.wait(10)
         return start, body
 
-    return asyncio.run(exchange())
+    # A thread of its own: in a worker that ran the browser tests, Playwright's loop is running here.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, exchange()).result()
 
 
 def test_a_request_s_middleware_and_view_run_in_one_trip_to_its_lane(monkeypatch):
