@@ -4,6 +4,7 @@ Every rating page passes the public pages' audit (text ≥ 18 px, targets ≥ 44
 and fits 320–390 px in both text sizes."""
 
 import pytest
+from playwright.sync_api import expect
 
 from jiedao.ratings import services
 from jiedao.ratings.models import Rating
@@ -84,7 +85,8 @@ def test_the_reviewer_sees_the_overdue_bad_rating_in_red_and_answers_it(browser,
     page = sign_in(browser, live_server, "reviewer", logins["reviewer"], {"width": 1366, "height": 900})
     page.get_by_role("link", name="好差评").first.click()
     overdue = page.locator("tr[data-overdue]")
-    assert overdue.count() == 1 and "已超期" in overdue.inner_text()
+    expect(overdue).to_have_count(1)  # count() does not wait for the page the click opens
+    expect(overdue).to_contain_text("已超期")
     assert page.evaluate("getComputedStyle(document.querySelector('tr[data-overdue] td')).color") == "rgb(179, 38, 30)"
     screenshot(page, "ratings-staff-dashboard")
     overdue.get_by_role("link").click()
