@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.urls import get_script_prefix, reverse
 from django.utils.translation import get_language
 
+from jiedao.lib.frame_parts import frame_parts_forget
+
 
 @dataclass(frozen=True)
 class PublicLink:
@@ -30,6 +32,7 @@ def public_link_register(url_name: str, label) -> None:
     if all(link.url_name != url_name for link in _PUBLIC_LINKS):
         _PUBLIC_LINKS.append(PublicLink(url_name, label))
         _BY_LANGUAGE.clear()
+        frame_parts_forget()
 
 
 def public_links() -> list[tuple[str, str]]:

@@ -2,8 +2,17 @@ from django import template
 from django.utils.html import format_html
 
 from jiedao.lib import formatting
+from jiedao.lib.frame_parts import frame_part_html
+from jiedao.lib.public_links import public_links
 
 register = template.Library()
+
+
+@register.simple_tag
+def frame_part(template_name):
+    """A piece of the public frame that every page in one language shares (``lib.frame_parts``):
+    rendered once, with the registered public services' links as ``public_links``."""
+    return frame_part_html(template_name, {"public_links": public_links})
 
 
 @register.filter
