@@ -3,6 +3,7 @@
     .venv/bin/python bench/profile_requests.py             # CPU ms per request of each, and /healthz
     .venv/bin/python bench/profile_requests.py --profile checkin   # + a pyinstrument tree of one
     .venv/bin/python bench/profile_requests.py --profile lookup --all   # every frame (Django's included)
+    .venv/bin/python bench/profile_requests.py --profile lookup --by-function   # functions by own time
 
 The requests are those of the benchmarks with goals: the status lookup (status_lookup_rps), an
 activity sign-up by a new person (signup_rps) and a check-in at the venue (checkin_p95_ms).
@@ -44,6 +45,8 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=300, help="requests per measurement (default 300)")
     parser.add_argument("--profile", choices=("lookup", "signup", "checkin"), help="print a pyinstrument tree of one")
     parser.add_argument("--all", action="store_true", help="show every frame in the tree")
+    parser.add_argument("--by-function", action="store_true",
+                        help="with --profile: cProfile's functions by own time instead of a tree")  # fmt: skip
     parser.add_argument("--data-dir", help="an existing JIEDAO_DATA_DIR with the demo data (default: a new one)")
     args = parser.parse_args()
 
@@ -94,8 +97,8 @@ def activities() -> tuple[str, str, list[str]]:
 
 
 def measure(args) -> int:
-    from jiedao.wsgi import application as app
     from jiedao.intake.models import Application
+    from jiedao.wsgi import application as app
 
     pairs = [(a.reference, a.phone) for a in Application.objects.order_by("pk")]
     signup_path, checkin_path, attendees = activities()
@@ -175,12 +178,20 @@ def measure(args) -> int:
     for name, ms in best.items():
         print(f"{name:28s} {ms:6.2f} ms CPU per request (best of 3 x {args.n})")
 
-    if args.profile:
+    profiled = {"lookup": lookup, "signup": signup, "checkin": checkin}.get(args.profile)
+    if profiled and args.by_function:
+        import cProfile
+        import pstats
+
+        with cProfile.Profile() as profile:
+            for i in range(args.n):
+                profiled(i)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+    elif profiled:
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.0002)
         profiler.start()
-        profiled = {"lookup": lookup, "signup": signup, "checkin": checkin}[args.profile]
         for i in range(args.n):
             profiled(i)
         profiler.stop()
