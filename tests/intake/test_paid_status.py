@@ -46,3 +46,11 @@ def test_the_english_detailed_page_says_it_in_english(client, paid_case):
     open_case(client, paid_case)
     page = client.get("/en/status/case/").content.decode()
     assert "Amount paid" in page and "CNY 1500.00" in page and "March 20, 2026" in page
+
+
+@pytest.mark.django_db
+def test_the_state_only_lookup_of_a_paid_case_reads_the_case_once(client, paid_case, django_assert_num_queries):
+    # The rate limit's counts, then the case with what its state-only page shows (the date included).
+    with django_assert_num_queries(2):
+        page = look_up(client, paid_case).content.decode()
+    assert "2026年3月20日" in page

@@ -83,11 +83,12 @@ def application_for_resident(reference: str, phone: str) -> Application | None:
     return application
 
 
-# In the model's field order, which Model.from_db expects of a partial row.
+# In the model's field order, which Model.from_db expects of a partial row. The payment date is
+# on the state-only page of a paid case.
 _RESIDENT_LOOKUP_FIELDS = [
     field.attname
     for field in Application._meta.concrete_fields
-    if field.attname in {"id", "reference", "status", "phone", "proxy_phone", "programme_id"}
+    if field.attname in {"id", "reference", "status", "phone", "proxy_phone", "programme_id", "paid_on"}
 ]
 
 
