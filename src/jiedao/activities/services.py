@@ -26,6 +26,7 @@ from jiedao.lib.formatting import ANONYMISED_NAME
 from jiedao.lib.links import daily_code, site_link
 from jiedao.lib.normalize import normalize_phone
 from jiedao.lib.forms import clean_person
+from jiedao.lib.sql import insert_one
 from jiedao.notices.services import notice_build_to, notices_queue_built
 
 from . import selectors
@@ -66,7 +67,7 @@ class CheckinRefused(DomainError):
 
 
 def _sms(signup: Signup, event: str, now: dt.datetime, **values) -> None:
-    _notice(signup, event, now, **values).save(force_insert=True)
+    insert_one(_notice(signup, event, now, **values))
 
 
 def _notice(signup: Signup, event: str, now: dt.datetime, **values):
@@ -211,84 +212,76 @@ def signup_create(
         raise ValidationFailed(errors)
     if not activity.is_open(now):
         raise ActivityClosed(_("这个活动已经结束或取消，不能再报名了。"))
+    # Built before the lock: under it, only the decision and two inserts (every other sign-up waits).
+    signup = Signup(activity=activity, group=group, name=name, phone=phone, unit=unit, channel=channel, created_at=now)
     try:
         with transaction.atomic():
             # The lock, and what may have changed since the page was read: places, cancellation, start.
-            capacity, closed = _activity_locked(activity.pk, now)
-            if closed:
+            places = _places_locked(activity.pk, phone, now)
+            if places.closed:
                 raise ActivityClosed(_("这个活动已经结束或取消，不能再报名了。"))
-            confirmed, mine = _places_taken(activity.pk, phone, capacity)
-            if mine:
+            if places.mine:
                 raise AlreadySignedUp(
                     _("这个手机号码已经报过名了。"),
                     signup=Signup.objects.filter(activity_id=activity.pk, phone=phone, status__in=ACTIVE_SIGNUP).first(),
                 )
-            status = SignupStatus.CONFIRMED if confirmed < capacity else SignupStatus.WAITLISTED
-            if status == SignupStatus.WAITLISTED and not waitlist:
+            confirmed = places.taken < places.capacity
+            if not confirmed and not waitlist:
                 raise ActivityFull(_("名额已经报满了。"))
-            signup = Signup.objects.create(
-                activity=activity,
-                group=group,
-                name=name,
-                phone=phone,
-                unit=(unit or "").strip(),
-                status=status,
-                channel=channel,
-                created_at=now,
-                confirmed_at=now if status == SignupStatus.CONFIRMED else None,
-            )
+            signup.status = SignupStatus.CONFIRMED if confirmed else SignupStatus.WAITLISTED
+            signup.confirmed_at = now if confirmed else None
+            insert_one(signup)
             if donor is not None:
                 DonorScreening.objects.create(signup=signup, answers=donor.as_dict(), sensitive_consent_at=now)
-            if status == SignupStatus.CONFIRMED:
+            if confirmed:
                 _sms(signup, "act_confirmed", now)
             else:
                 # Last in the queue: everyone waiting was counted under this same lock.
-                _sms(signup, "act_waitlisted", now, position=str(_people_waiting(activity.pk)))
+                _sms(signup, "act_waitlisted", now, position=str(places.waiting + 1))
     except IntegrityError:  # the same phone, twice at once: the unique index let one through
         existing = activity.signups.filter(phone=phone, status__in=(SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)).first()
         raise AlreadySignedUp(_("这个手机号码已经报过名了。"), signup=existing) from None
     return signup
 
 
-def _activity_locked(activity_id: int, now: dt.datetime) -> tuple[int, bool]:
-    """(capacity, whether it is cancelled or has started), the activity's row locked until the
-    transaction ends (PostgreSQL; SQLite's write transaction has the database to itself). Plain
-    SQL for the reason given below: building the ORM's query cost more than running it."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+@dataclass(frozen=True)
+class _Places:
+    capacity: int
+    closed: bool  # cancelled, or started
+    taken: int
+    mine: bool  # this phone already has an active sign-up
+    waiting: int  # on the waitlist; counted only when the places are all taken
+
+
+def _places_locked(activity_id: int, phone: str, now: dt.datetime) -> _Places:
+    """The activity's places as they are now, with the writers' lock held until the transaction
+    ends: one statement on SQLite (whose write transaction has the database to itself); on
+    PostgreSQL the activity's row is locked first, and the counts are read by a second statement,
+    whose snapshot is taken once the lock is ours and so sees every sign-up committed before.
+
+    Plain SQL, read from two indexes, because this runs on every sign-up while every other sign-up
+    waits: the ORM's queries cost several times as much to build as to run, and each statement
+    more is one more turn waiting for the interpreter lock with the database lock held."""
+    activities, signups = (connection.ops.quote_name(model._meta.db_table) for model in (Activity, Signup))
+    if connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {activities} WHERE id = %s FOR UPDATE", [activity_id])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT capacity, (cancelled_at IS NOT NULL OR starts_at <= %s)"
-            f" FROM {connection.ops.quote_name(Activity._meta.db_table)} WHERE id = %s{lock}",
-            [connection.ops.adapt_datetimefield_value(now), activity_id],
-        )
+            f"SELECT capacity, closed, taken, mine, CASE WHEN taken >= capacity THEN"
+            f" (SELECT COUNT(*) FROM {signups} WHERE activity_id = %s AND status = %s) ELSE 0 END"
+            f" FROM (SELECT a.capacity AS capacity, (a.cancelled_at IS NOT NULL OR a.starts_at <= %s) AS closed,"
+            f" (SELECT COUNT(*) FROM {signups} s WHERE s.activity_id = a.id AND s.status = %s) AS taken,"
+            f" EXISTS(SELECT 1 FROM {signups} s WHERE s.activity_id = a.id AND s.phone = %s AND s.status IN (%s, %s)) AS mine"
+            f" FROM {activities} a WHERE a.id = %s) AS places",
+            [activity_id, SignupStatus.WAITLISTED, connection.ops.adapt_datetimefield_value(now), SignupStatus.CONFIRMED,
+             phone, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, activity_id],
+        )  # fmt: skip
         row = cursor.fetchone()
-    return (int(row[0]), bool(row[1])) if row else (0, True)
-
-
-def _places_taken(activity_id: int, phone: str, capacity: int) -> tuple[int, bool]:
-    """(places taken, up to ``capacity``; whether this phone already has an active sign-up), in
-    one read of two indexes. Plain SQL because this runs under the activity's lock on every
-    sign-up, and every sign-up waits for the one before it: the ORM's aggregate cost eight times as
-    much to build as to run, and a count that read the rows themselves (the phone column) took
-    7 ms once 6,000 people had signed up; these read index entries only, at most ``capacity``."""
-    table = connection.ops.quote_name(Signup._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE activity_id = %s AND status = %s LIMIT %s) AS taken),"
-            f" EXISTS(SELECT 1 FROM {table} WHERE activity_id = %s AND phone = %s AND status IN (%s, %s))",
-            [activity_id, SignupStatus.CONFIRMED, capacity, activity_id, phone, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED],
-        )
-        taken, mine = cursor.fetchone()
-    return int(taken), bool(mine)
-
-
-def _people_waiting(activity_id: int) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {connection.ops.quote_name(Signup._meta.db_table)} WHERE activity_id = %s AND status = %s",
-            [activity_id, SignupStatus.WAITLISTED],
-        )
-        return int(cursor.fetchone()[0])
+    if row is None:  # deleted since the page was read
+        return _Places(capacity=0, closed=True, taken=0, mine=False, waiting=0)
+    capacity, closed, taken, mine, waiting = row
+    return _Places(int(capacity), bool(closed), int(taken), bool(mine), int(waiting))
 
 
 def signup_for_token(token: str) -> Signup | None:
@@ -358,7 +351,7 @@ def checkin(*, activity: Activity, code: str, phone: str, now: dt.datetime | Non
     """A participant checks in with the venue's code of the day and their phone. Checking in
     again changes nothing: the first arrival's time stays.
 
-    Plain SQL, for the same reason as the sign-up's (``_places_taken``): fifty people scan the
+    Plain SQL, for the same reason as the sign-up's (``_places_locked``): fifty people scan the
     code as the doors open, and the ORM's select_related query took longer to build than the
     whole check-in took to run."""
     now = now or timezone.now()
