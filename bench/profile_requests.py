@@ -97,8 +97,8 @@ def activities() -> tuple[str, str, list[str]]:
 
 
 def measure(args) -> int:
-    from jiedao.intake.models import Application
-    from jiedao.wsgi import application as app
+    from jiedao.wsgi import application as app  # isort: skip (sets Django up: first)
+    from jiedao.intake.models import Application  # isort: skip
 
     pairs = [(a.reference, a.phone) for a in Application.objects.order_by("pk")]
     signup_path, checkin_path, attendees = activities()
