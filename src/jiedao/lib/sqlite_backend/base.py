@@ -13,6 +13,10 @@ order they came, and SQLite's own lock is always free when they reach it. Reader
 The flock is released when the transaction commits or rolls back, or the connection closes; the
 kernel releases it when a process dies, so a killed worker never leaves it held.
 
+Within one process the writers first take turns on a thread lock, so that only one thread per
+process waits on the file: releasing a file lock wakes every process waiting on it, and with a
+server's every thread waiting there each commit woke a dozen threads to find it taken again.
+
 The wait has no timeout of its own: it lasts as long as the transaction before it, and a write
 transaction here never waits on anything outside the database. A write outside ``atomic`` (an
 autocommit statement) does not queue here; it still has SQLite's busy timeout. Services that write
@@ -23,8 +27,13 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 
 from django.db.backends.sqlite3 import base
+
+
+# One thread per process waits on the file lock; the process's other writers wait here (above).
+_PROCESS_WRITERS = threading.Lock()
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -45,13 +54,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._queue_close()
             self._queue_fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._queue_path = path
-        fcntl.flock(self._queue_fd, fcntl.LOCK_EX)
+        _PROCESS_WRITERS.acquire()
+        try:
+            fcntl.flock(self._queue_fd, fcntl.LOCK_EX)
+        except BaseException:
+            _PROCESS_WRITERS.release()
+            raise
         self._queue_held = True
 
     def _queue_leave(self) -> None:
         if self._queue_held:
             self._queue_held = False
-            fcntl.flock(self._queue_fd, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(self._queue_fd, fcntl.LOCK_UN)
+            finally:
+                _PROCESS_WRITERS.release()
 
     def _queue_close(self) -> None:
         self._queue_leave()
