@@ -48,6 +48,21 @@ def test_a_resident_signs_up_and_gets_a_link_to_her_sign_up(client, programme):
 
 
 @pytest.mark.django_db
+def test_a_new_waiters_position_counts_those_who_left_the_waitlist(client, programme):
+    activity = ActivityFactory(capacity=1)
+    held = next_url(sign_up(client, activity, phone="13900000001"))
+    for n in (2, 3, 4):
+        sign_up(client, activity, phone=f"1390000000{n}")
+    client.post(next_url(sign_up(client, activity, phone="13900000005")), {"action": "cancel"})  # a waiter leaves
+    client.post(held, {"action": "cancel"})  # the place goes to the first waiter
+    sign_up(client, activity, phone="13900000006")
+    # Waiting now: 3, 4 and the newcomer, who is told so.
+    assert "候补名单第3位" in Notice.objects.get(event="act_waitlisted", phone="13900000006").text
+    activity.refresh_from_db()
+    assert activity.waitlist_length == Signup.objects.filter(activity=activity, status=SignupStatus.WAITLISTED).count() == 3
+
+
+@pytest.mark.django_db
 def test_when_full_the_next_wait_and_a_cancellation_promotes_the_first(client, programme):
     activity = ActivityFactory(capacity=1)
     first = next_url(sign_up(client, activity, phone="13900000001"))

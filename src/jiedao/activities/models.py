@@ -52,6 +52,11 @@ class Activity(models.Model):
     starts_at = models.DateTimeField(_("开始时间"))
     ends_at = models.DateTimeField(_("结束时间"))
     capacity = models.PositiveIntegerField(_("名额"), help_text=_("报满后的报名进入候补名单。"))
+    # How many are on the waitlist now, for the position in a new waiter's SMS: kept under the
+    # activity's lock by the services that put people on it and take them off (sign-up, cancel,
+    # promotion), because counting the waitlist there cost more than the rest of a sign-up once
+    # thousands were waiting. Pages count the rows themselves.
+    waitlist_length = models.PositiveIntegerField(default=0, editable=False)
     audience = models.CharField(_("谁可以报名"), max_length=16, choices=Audience.choices, default=Audience.RESIDENTS)
     unit_label = models.CharField(
         _("单位一栏的名称"), max_length=40, blank=True, help_text=_("例如“所在党支部”；留空则不问。")

@@ -236,7 +236,8 @@ def signup_create(
             if confirmed:
                 _sms(signup, "act_confirmed", now)
             else:
-                # Last in the queue: everyone waiting was counted under this same lock.
+                # Last in the queue: the counter was read under this same lock.
+                _waitlist_moved(activity.pk, +1)
                 _sms(signup, "act_waitlisted", now, position=str(places.waiting + 1))
     except IntegrityError:  # the same phone, twice at once: the unique index let one through
         existing = activity.signups.filter(phone=phone, status__in=(SignupStatus.CONFIRMED, SignupStatus.WAITLISTED)).first()
@@ -250,7 +251,7 @@ class _Places:
     closed: bool  # cancelled, or started
     taken: int
     mine: bool  # this phone already has an active sign-up
-    waiting: int  # on the waitlist; counted only when the places are all taken
+    waiting: int  # on the waitlist (``Activity.waitlist_length``)
 
 
 def _places_locked(activity_id: int, phone: str, now: dt.datetime) -> _Places:
@@ -258,6 +259,8 @@ def _places_locked(activity_id: int, phone: str, now: dt.datetime) -> _Places:
     ends: one statement on SQLite (whose write transaction has the database to itself); on
     PostgreSQL the activity's row is locked first, and the counts are read by a second statement,
     whose snapshot is taken once the lock is ours and so sees every sign-up committed before.
+    The places taken are counted (at most the capacity's worth of index entries); the waitlist,
+    which can be thousands long, is the activity's counter.
 
     Plain SQL, read from two indexes, because this runs on every sign-up while every other sign-up
     waits: the ORM's queries cost several times as much to build as to run, and each statement
@@ -268,13 +271,11 @@ def _places_locked(activity_id: int, phone: str, now: dt.datetime) -> _Places:
             cursor.execute(f"SELECT 1 FROM {activities} WHERE id = %s FOR UPDATE", [activity_id])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT capacity, closed, taken, mine, CASE WHEN taken >= capacity THEN"
-            f" (SELECT COUNT(*) FROM {signups} WHERE activity_id = %s AND status = %s) ELSE 0 END"
-            f" FROM (SELECT a.capacity AS capacity, (a.cancelled_at IS NOT NULL OR a.starts_at <= %s) AS closed,"
-            f" (SELECT COUNT(*) FROM {signups} s WHERE s.activity_id = a.id AND s.status = %s) AS taken,"
-            f" EXISTS(SELECT 1 FROM {signups} s WHERE s.activity_id = a.id AND s.phone = %s AND s.status IN (%s, %s)) AS mine"
-            f" FROM {activities} a WHERE a.id = %s) AS places",
-            [activity_id, SignupStatus.WAITLISTED, connection.ops.adapt_datetimefield_value(now), SignupStatus.CONFIRMED,
+            f"SELECT a.capacity, (a.cancelled_at IS NOT NULL OR a.starts_at <= %s),"
+            f" (SELECT COUNT(*) FROM {signups} s WHERE s.activity_id = a.id AND s.status = %s),"
+            f" EXISTS(SELECT 1 FROM {signups} s WHERE s.activity_id = a.id AND s.phone = %s AND s.status IN (%s, %s)),"
+            f" a.waitlist_length FROM {activities} a WHERE a.id = %s",
+            [connection.ops.adapt_datetimefield_value(now), SignupStatus.CONFIRMED,
              phone, SignupStatus.CONFIRMED, SignupStatus.WAITLISTED, activity_id],
         )  # fmt: skip
         row = cursor.fetchone()
@@ -282,6 +283,15 @@ def _places_locked(activity_id: int, phone: str, now: dt.datetime) -> _Places:
         return _Places(capacity=0, closed=True, taken=0, mine=False, waiting=0)
     capacity, closed, taken, mine, waiting = row
     return _Places(int(capacity), bool(closed), int(taken), bool(mine), int(waiting))
+
+
+def _waitlist_moved(activity_id: int, by: int) -> None:
+    """``Activity.waitlist_length`` moves by ``by``; the caller holds the activity's lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {connection.ops.quote_name(Activity._meta.db_table)} SET waitlist_length = waitlist_length + %s WHERE id = %s",
+            [by, activity_id],
+        )
 
 
 def signup_for_token(token: str) -> Signup | None:
@@ -297,6 +307,8 @@ def signup_cancel(*, signup: Signup, now: dt.datetime | None = None) -> Signup:
         if signup.status == SignupStatus.CANCELLED:
             return signup
         held_place = signup.status == SignupStatus.CONFIRMED
+        if signup.status == SignupStatus.WAITLISTED:
+            _waitlist_moved(activity.pk, -1)
         signup.status, signup.cancelled_at = SignupStatus.CANCELLED, now
         signup.save(update_fields=["status", "cancelled_at"])
         if held_place and activity.is_open(now):
@@ -304,6 +316,7 @@ def signup_cancel(*, signup: Signup, now: dt.datetime | None = None) -> Signup:
             if promoted is not None:
                 promoted.status, promoted.confirmed_at = SignupStatus.CONFIRMED, now
                 promoted.save(update_fields=["status", "confirmed_at"])
+                _waitlist_moved(activity.pk, -1)
                 promoted.activity = activity
                 _sms(promoted, "act_promoted", now)
     return signup
