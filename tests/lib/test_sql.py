@@ -1,13 +1,16 @@
 """lib.sql.insert_one saves a new row as save(force_insert=True) would: defaults filled in, each
-field's value adapted (dates, JSON), the new key set on the instance, and the row read back equal."""
+field's value adapted (dates, JSON), the key set on the instance (a UUID made in Python, or a
+number the database makes), and the row read back equal."""
 
 import datetime as dt
 
 import pytest
 from django.utils import timezone
 
+from jiedao.activities.models import Signup
 from jiedao.lib.sql import insert_one
 from jiedao.notices.models import Notice
+from tests.factories import ActivityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +27,11 @@ def test_a_row_inserted_in_plain_sql_reads_back_as_the_orm_would_have_saved_it()
     assert stored.next_attempt_at == now + dt.timedelta(minutes=1) and stored.created_at == now
     assert stored.status == "queued" and stored.application_id is None  # the model's defaults
 
-    second = Notice(subject="act#2", phone="13900000002", event="act_confirmed", template_code="SMS_1", text="x")
+
+def test_a_key_the_database_makes_is_set_on_the_instance():
+    activity = ActivityFactory()
+    first, second = (Signup(activity=activity, name="王秀英", phone=f"1390000000{n}", status="confirmed") for n in (1, 2))
+    insert_one(first)
     insert_one(second)
-    assert second.pk > notice.pk
+    assert isinstance(first.pk, int) and second.pk > first.pk
+    assert Signup.objects.get(pk=second.pk).token == second.token  # the default made in Python is stored
