@@ -4,7 +4,7 @@ language and kept; each language still gets its own, and a service registered la
 import pytest
 
 from jiedao.lib.frame_parts import frame_parts_forget
-from jiedao.lib.public_links import _BY_LANGUAGE, _PUBLIC_LINKS, public_link_register
+from jiedao.lib.public_links import _PUBLIC_LINKS, public_link_register
 
 pytestmark = pytest.mark.django_db
 
@@ -33,5 +33,4 @@ def test_a_service_registered_after_the_first_page_is_in_every_footer_from_then_
         assert "新服务" in footer(client.get("/status/").content.decode())
     finally:  # the other tests of this process see the services as registered at start-up
         _PUBLIC_LINKS[:] = registered
-        _BY_LANGUAGE.clear()
         frame_parts_forget()

@@ -2,8 +2,6 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.urls import translate_url
-
-from jiedao.lib.public_links import public_links
 from django.utils.translation import get_language
 
 LARGE_TEXT_COOKIE = "jiedao_large_text"
@@ -43,5 +41,4 @@ def public_page(request):
         "large_text": request.COOKIES.get(LARGE_TEXT_COOKIE) == "1",
         "other_language_code": other,
         "other_language_url": other_language_url(request.get_full_path(), current, other),
-        "public_links": public_links,  # called by the footer only: a page that has none pays nothing
     }
