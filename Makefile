@@ -12,12 +12,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+# Every runtime library at the version the suite ran with (deploy/constraints.txt), as the image
+# installs them: a library released since (a new botocore for the pinned boto3) changes nothing.
+$(VENV)/.installed: $(BIN)/python pyproject.toml deploy/constraints.txt
+	$(BIN)/pip install --quiet --constraint deploy/constraints.txt -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --constraint deploy/constraints.txt -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed
